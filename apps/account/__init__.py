@@ -1,0 +1,1 @@
+"""Users, registration, email verification, login, profile and avatar, password reset, Google sign-in."""

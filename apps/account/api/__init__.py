@@ -1,0 +1,1 @@
+"""The account app's public REST API (mounted under /api/v2/account/)."""

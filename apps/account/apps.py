@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountConfig(AppConfig):
+    name = "apps.account"
+    label = "account"
+    verbose_name = "Account"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,57 @@
+"""The in-process implementation of :class:`AccountService`."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.account import selectors
+from apps.account.models import User
+from apps.account.services.dto import UserData
+from apps.account.services.errors import EmailTakenError, InvalidPasswordError
+from apps.account.services.interface import AccountService
+
+
+def user_data(user: User) -> UserData:
+    """The DTO for a user row."""
+    return UserData(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        locale=user.locale,
+        timezone=user.timezone,
+        email_verified=user.email_verified,
+        is_active=user.is_active,
+        avatar_file_id=user.avatar_file_id,
+        created_at=user.created_at,
+    )
+
+
+class LocalAccountService(AccountService):
+    """Implements the account interface on this process's database."""
+
+    def get_user(self, *, user_id: uuid.UUID) -> UserData | None:
+        user = selectors.user_get(user_id=user_id)
+        return user_data(user) if user else None
+
+    def get_user_by_email(self, *, email: str) -> UserData | None:
+        user = selectors.user_get_by_email(email=email)
+        return user_data(user) if user else None
+
+    def create_user(self, *, email: str, password: str, display_name: str = "") -> UserData:
+        candidate = User(email=email, display_name=display_name)
+        try:
+            password_validation.validate_password(password, user=candidate)
+        except ValidationError as exc:
+            raise InvalidPasswordError(messages=list(exc.messages)) from None
+        if selectors.user_get_by_email(email=email):
+            raise EmailTakenError()
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, display_name=display_name)
+        except IntegrityError:  # a concurrent registration won the race
+            raise EmailTakenError() from None
+        return user_data(user)

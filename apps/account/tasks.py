@@ -1,0 +1,1 @@
+"""Celery tasks of the account app, named explicitly "account.<task>"."""

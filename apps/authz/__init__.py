@@ -1,0 +1,1 @@
+"""JWT access/refresh tokens, rotation and revocation, sessions, roles and permissions, API keys, JWKS."""

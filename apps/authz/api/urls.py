@@ -1,0 +1,6 @@
+"""Routes under /api/v2/authz/."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "authz"
+urlpatterns: list[URLPattern | URLResolver] = []

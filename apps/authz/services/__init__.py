@@ -1,0 +1,11 @@
+"""The authz app's public surface: the only module other apps may import.
+
+``authz_service`` is the in-process implementation, or a remote proxy when GAU_SERVICE_URLS names
+"authz".
+"""
+
+from apps.authz.services.dto import *  # noqa: F403
+from apps.authz.services.errors import *  # noqa: F403
+from apps.authz.services.interface import AuthzService
+
+authz_service = AuthzService.resolve()

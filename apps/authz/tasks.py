@@ -1,0 +1,1 @@
+"""Celery tasks of the authz app, named explicitly "authz.<task>"."""

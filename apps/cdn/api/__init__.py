@@ -1,0 +1,1 @@
+"""The cdn app's public REST API (mounted under /api/v2/cdn/)."""

@@ -1,0 +1,1 @@
+"""Read queries of the cdn app (HackSoft style: selectors read, services write)."""

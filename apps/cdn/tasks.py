@@ -1,0 +1,1 @@
+"""Celery tasks of the cdn app, named explicitly "cdn.<task>"."""

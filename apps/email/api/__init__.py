@@ -1,0 +1,1 @@
+"""The email app's public REST API (mounted under /api/v2/email/)."""

@@ -1,0 +1,1 @@
+"""Read queries of the email app (HackSoft style: selectors read, services write)."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the email app, named explicitly "email.<task>"."""

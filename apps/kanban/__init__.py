@@ -1,0 +1,1 @@
+"""Projects, boards, columns, tasks, members, labels, comments, due-date reminders, activity."""

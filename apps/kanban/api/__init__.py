@@ -1,0 +1,1 @@
+"""The kanban app's public REST API (mounted under /api/v2/kanban/)."""

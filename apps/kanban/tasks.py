@@ -1,0 +1,1 @@
+"""Celery tasks of the kanban app, named explicitly "kanban.<task>"."""

@@ -1,0 +1,1 @@
+"""File and media uploads to object storage: streaming, limits, type sniffing, metadata."""

@@ -1,0 +1,1 @@
+"""The upload app's public REST API (mounted under /api/v2/upload/)."""

@@ -1,0 +1,1 @@
+"""Read queries of the upload app (HackSoft style: selectors read, services write)."""

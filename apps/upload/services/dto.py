@@ -1,0 +1,5 @@
+"""Data the upload interface takes and returns (frozen pydantic models)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

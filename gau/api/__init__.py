@@ -1,0 +1,1 @@
+"""Shared REST API conventions: rendering, parsing, the one error shape, pagination, schema hooks."""

@@ -1,0 +1,273 @@
+"""Typed, validated configuration read from environment variables (12-factor).
+
+Every setting Gau reads comes through :func:`load`. A malformed or unknown value raises
+:class:`ConfigError` naming the variable; ``gau.settings`` turns that into one line on stderr and exit
+status 2, so a bad deployment fails at start-up instead of deep inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+#: The six apps, by their short name (``apps.<name>``). Order is the order they are installed in.
+APP_NAMES: tuple[str, ...] = ("account", "authz", "cdn", "upload", "kanban", "email")
+
+#: Variables with the ``GAU_`` prefix that Gau understands; any other ``GAU_*`` is a typo and refused.
+KNOWN_GAU_VARIABLES = frozenset(
+    {
+        "GAU_SERVED_APPS",
+        "GAU_SERVICE_URLS",
+        "GAU_INTERNAL_KEYS",
+        "GAU_RPC_TIMEOUT",
+        "GAU_LOG_LEVEL",
+        "GAU_LOG_FORMAT",
+        "GAU_OTEL",
+    }
+)
+
+DEV_SECRET_KEY = "gau-insecure-development-key-do-not-use-in-production-0123456789"
+MIN_INTERNAL_KEY_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """A configuration variable is missing, malformed or unknown. ``str()`` is one line."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything read from the environment, validated."""
+
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    database: dict[str, Any]
+    database_replica: dict[str, Any] | None
+    redis_url: str | None
+    celery_broker_url: str | None
+    email: dict[str, Any]
+    s3: dict[str, Any] | None
+    served_apps: tuple[str, ...]
+    service_urls: dict[str, str]
+    internal_keys: tuple[str, ...]
+    rpc_timeout: float
+    public_base_url: str
+    port: int
+    log_level: str
+    log_format: str
+    otel: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(name, f"expected true/false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"expected an integer from {low} to {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"expected a number from {low} to {high}, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = env.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(name, f"expected an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _database(name: str, raw: str) -> dict[str, Any]:
+    scheme = urlsplit(raw).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ConfigError(name, f"unsupported scheme {scheme!r}: use postgres://... or sqlite:///...")
+    try:
+        db = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for bad URLs
+        raise ConfigError(name, f"malformed database URL ({exc})") from None
+    if db["ENGINE"].endswith("postgresql"):
+        if not db.get("NAME"):
+            raise ConfigError(name, "the URL names no database (postgres://user@host:5432/<name>)")
+        db["CONN_MAX_AGE"] = 60
+        db["CONN_HEALTH_CHECKS"] = True
+        db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    else:
+        db.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    return db
+
+
+def _email(name: str, raw: str | None) -> dict[str, Any]:
+    if raw is None or raw.strip() == "" or raw.strip() == "console:":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parts = urlsplit(raw)
+    if parts.scheme not in {"smtp", "smtp+tls", "smtps", "smtp+ssl"}:
+        raise ConfigError(name, f"expected smtp://, smtp+tls:// or smtps://, got scheme {parts.scheme!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(name, "the port is not a number") from None
+    if not parts.hostname:
+        raise ConfigError(name, "the URL names no host (smtp://host:port)")
+    ssl = parts.scheme in {"smtps", "smtp+ssl"}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if ssl else 587 if parts.scheme == "smtp+tls" else 25),
+        "EMAIL_HOST_USER": parts.username or "",
+        "EMAIL_HOST_PASSWORD": parts.password or "",
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": ssl,
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+def _s3(env: Mapping[str, str]) -> dict[str, Any] | None:
+    bucket = env.get("S3_BUCKET", "").strip()
+    if not bucket:
+        for name in ("S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PUBLIC_URL"):
+            if env.get(name):
+                raise ConfigError(name, "is set but S3_BUCKET is not; set S3_BUCKET to use S3 storage")
+        return None
+    endpoint = env.get("S3_ENDPOINT_URL", "").strip()
+    public = env.get("S3_PUBLIC_URL", "").strip()
+    return {
+        "bucket": bucket,
+        "endpoint_url": _http_url("S3_ENDPOINT_URL", endpoint) if endpoint else None,
+        "access_key": env.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": env.get("S3_SECRET_ACCESS_KEY") or None,
+        "region": env.get("S3_REGION") or "us-east-1",
+        "public_url": _http_url("S3_PUBLIC_URL", public) if public else None,
+    }
+
+
+def _service_urls(env: Mapping[str, str]) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for item in _list(env, "GAU_SERVICE_URLS", []):
+        app, sep, url = item.partition("=")
+        app = app.strip()
+        if not sep:
+            raise ConfigError("GAU_SERVICE_URLS", f"expected app=url pairs, got {item!r}")
+        if app not in APP_NAMES:
+            raise ConfigError("GAU_SERVICE_URLS", f"unknown app {app!r} (known: {', '.join(APP_NAMES)})")
+        urls[app] = _http_url("GAU_SERVICE_URLS", url.strip())
+    return urls
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the configuration from ``env`` (default: ``os.environ``)."""
+    env = os.environ if env is None else env
+
+    unknown = sorted(k for k in env if k.startswith("GAU_") and k not in KNOWN_GAU_VARIABLES)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown variable (known: {', '.join(sorted(KNOWN_GAU_VARIABLES))})")
+
+    debug = _bool(env, "DEBUG", False)
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key:
+        if not debug:
+            raise ConfigError("SECRET_KEY", "is required when DEBUG is off (make run sets DEBUG=true)")
+        secret_key = DEV_SECRET_KEY
+    elif len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY", "must be at least 32 characters")
+
+    port = _int(env, "PORT", 8000, low=1, high=65535)
+
+    served = _list(env, "GAU_SERVED_APPS", list(APP_NAMES))
+    for app in served:
+        if app not in APP_NAMES:
+            raise ConfigError("GAU_SERVED_APPS", f"unknown app {app!r} (known: {', '.join(APP_NAMES)})")
+
+    service_urls = _service_urls(env)
+    keys = tuple(_list(env, "GAU_INTERNAL_KEYS", []))
+    for key in keys:
+        if len(key) < MIN_INTERNAL_KEY_LENGTH:
+            raise ConfigError("GAU_INTERNAL_KEYS", f"every key must be at least {MIN_INTERNAL_KEY_LENGTH} characters")
+    if service_urls and not keys:
+        raise ConfigError("GAU_INTERNAL_KEYS", "is required when GAU_SERVICE_URLS names a remote app")
+
+    replica_raw = env.get("DATABASE_REPLICA_URL", "").strip()
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError("REDIS_URL", f"expected redis://host:port/db, got {redis_url!r}")
+    broker = env.get("CELERY_BROKER_URL", "").strip() or None
+    if broker and urlsplit(broker).scheme not in {"amqp", "amqps", "pyamqp", "redis", "rediss"}:
+        raise ConfigError("CELERY_BROKER_URL", f"expected amqp://user:pass@host:5672/vhost, got {broker!r}")
+
+    log_level = env.get("GAU_LOG_LEVEL", "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("GAU_LOG_LEVEL", f"expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    log_format = env.get("GAU_LOG_FORMAT", "text").lower()
+    if log_format not in {"text", "json"}:
+        raise ConfigError("GAU_LOG_FORMAT", f"expected text or json, got {log_format!r}")
+
+    public_base = env.get("PUBLIC_BASE_URL", "").strip()
+    return Config(
+        secret_key=secret_key,
+        debug=debug,
+        allowed_hosts=_list(env, "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"]),
+        database=_database("DATABASE_URL", env.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'gau.sqlite3'}"),
+        database_replica=_database("DATABASE_REPLICA_URL", replica_raw) if replica_raw else None,
+        redis_url=redis_url,
+        celery_broker_url=broker,
+        email=_email("EMAIL_URL", env.get("EMAIL_URL")),
+        s3=_s3(env),
+        served_apps=tuple(served),
+        service_urls=service_urls,
+        internal_keys=keys,
+        rpc_timeout=_float(env, "GAU_RPC_TIMEOUT", 5.0, low=0.1, high=120),
+        public_base_url=_http_url("PUBLIC_BASE_URL", public_base) if public_base else f"http://127.0.0.1:{port}",
+        port=port,
+        log_level=log_level,
+        log_format=log_format,
+        otel=_bool(env, "GAU_OTEL", False),
+    )

@@ -1,0 +1,35 @@
+"""Gau's service-interface kernel: one interface, served in-process or over signed HTTP.
+
+Apps import from here to declare their interface (:class:`Service`, :func:`rpc_method`) and their
+errors (subclasses of the categories in :mod:`gau.rpc.errors`). DTOs are frozen pydantic models
+(:class:`DataModel`).
+"""
+
+from gau.rpc.dto import DataModel
+from gau.rpc.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RpcAuthenticationError,
+    ServiceError,
+    ServiceUnavailableError,
+    UnauthenticatedError,
+)
+from gau.rpc.service import Service, rpc_method
+
+__all__ = [
+    "ConflictError",
+    "DataModel",
+    "InvalidInputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RpcAuthenticationError",
+    "Service",
+    "ServiceError",
+    "ServiceUnavailableError",
+    "UnauthenticatedError",
+    "rpc_method",
+]

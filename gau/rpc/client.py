@@ -1,0 +1,122 @@
+"""The remote side of an interface: a proxy class generated from the interface's method specs.
+
+Each proxy method validates its keyword arguments like the local call would, POSTs them as JSON to
+``<url>/internal/rpc/<app>/<method>/`` signed with the newest internal key, and returns the result
+validated into the declared return type, or raises the same :class:`ServiceError` class the remote
+implementation raised. Network failures, timeouts and 5xx become :class:`ServiceUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from django.conf import settings
+
+from gau.rpc import signing
+from gau.rpc.errors import RpcAuthenticationError, ServiceError, ServiceUnavailableError
+from gau.rpc.service import MethodSpec, Service
+
+logger = logging.getLogger("gau.rpc")
+
+
+class Transport(Protocol):
+    """Sends one signed POST and returns ``(status, body)``; raises ``OSError``/``httpx`` errors."""
+
+    def post(self, url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]: ...
+
+
+class HttpxTransport:
+    """The production transport: one pooled, keep-alive HTTP client per process."""
+
+    def __init__(self) -> None:
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = httpx.Client(
+                        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                        headers={"User-Agent": "gau-rpc/1"},
+                    )
+        return self._client
+
+    def post(self, url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+        response = self.client().post(url, content=body, headers=headers, timeout=timeout)
+        return response.status_code, response.content
+
+
+_transport: Transport = HttpxTransport()
+
+
+def set_transport(transport: Transport) -> Transport:
+    """Swap the process's transport (tests route calls through the Django test client); returns the old one."""
+    global _transport
+    previous, _transport = _transport, transport
+    return previous
+
+
+def _call(iface: type[Service], base_url: str, spec: MethodSpec, kwargs: dict[str, Any]) -> Any:
+    body = orjson.dumps(spec.dump_args(kwargs))
+    url = f"{base_url}/internal/rpc/{iface.app}/{spec.name}/"
+    path = urlsplit(url).path
+    attempts = 2 if spec.idempotent else 1
+    for attempt in range(1, attempts + 1):
+        keys = settings.GAU_INTERNAL_KEYS
+        if not keys:
+            raise RpcAuthenticationError("GAU_INTERNAL_KEYS is not set in the calling process.")
+        headers = signing.sign(key=keys[0], method="POST", path=path, app=iface.app, body=body)
+        headers["Content-Type"] = "application/json"
+        try:
+            status, content = _transport.post(url, body=body, headers=headers, timeout=settings.GAU_RPC_TIMEOUT)
+        except (httpx.TransportError, OSError) as exc:
+            logger.warning("rpc %s.%s to %s failed (attempt %d): %s", iface.app, spec.name, base_url, attempt, exc)
+            if attempt < attempts:
+                continue
+            raise ServiceUnavailableError(
+                f"The {iface.app} service is unavailable ({type(exc).__name__}).", app=iface.app
+            ) from None
+        return _decode(iface, spec, status, content)
+    raise AssertionError("unreachable")
+
+
+def _decode(iface: type[Service], spec: MethodSpec, status: int, content: bytes) -> Any:
+    try:
+        payload = orjson.loads(content) if content else {}
+    except orjson.JSONDecodeError:
+        payload = {}
+    if status == 200 and isinstance(payload, dict) and "result" in payload:
+        return spec.returns.validate_python(payload["result"])
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if status == 401:
+        raise RpcAuthenticationError(app=iface.app)
+    if status < 500 and isinstance(error, dict) and "code" in error:
+        raise ServiceError.from_dict(
+            {"code": error["code"], "message": error.get("message"), "extra": error.get("details") or {}}
+        )
+    raise ServiceUnavailableError(f"The {iface.app} service answered HTTP {status}.", app=iface.app)
+
+
+def _make_method(iface: type[Service], base_url: str, spec: MethodSpec) -> Callable[..., Any]:
+    def method(self: Service, **kwargs: Any) -> Any:
+        return _call(iface, base_url, spec, kwargs)
+
+    method.__name__ = spec.name
+    method.__qualname__ = f"Remote{iface.__name__}.{spec.name}"
+    method.__doc__ = getattr(iface, spec.name).__doc__
+    return method
+
+
+def remote_proxy(iface: type[Service], base_url: str) -> Service:
+    """An instance of a generated subclass of ``iface`` whose methods call ``base_url`` over HTTP."""
+    namespace: dict[str, Any] = {name: _make_method(iface, base_url, spec) for name, spec in iface.specs().items()}
+    namespace["__repr__"] = lambda self: f"<Remote{iface.__name__} {base_url}>"
+    proxy_cls = type(f"Remote{iface.__name__}", (iface,), namespace)
+    return proxy_cls()  # type: ignore[no-any-return]

@@ -1,0 +1,222 @@
+"""The service-interface kernel: declare an interface once, call it in-process or over signed HTTP.
+
+An app declares ``class AuthzService(Service)`` with ``app = "authz"``, the dotted path of its local
+implementation, and abstract, keyword-only, fully typed methods marked :func:`rpc_method`. Callers use
+``AuthzService.resolve()``: a handle that forwards each call to the local implementation, or, when
+``GAU_SERVICE_URLS`` names the app, to a remote proxy generated from the same interface.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import inspect
+import os
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self, TypeVar, cast
+
+import pydantic
+from django.conf import settings
+
+from gau.rpc.dto import DataModel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_SERVICES: dict[str, type[Service]] = {}
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What the kernel knows about one interface method: its argument model and return adapter."""
+
+    name: str
+    signature: inspect.Signature
+    args_model: type[pydantic.BaseModel]
+    returns: pydantic.TypeAdapter[Any]
+    idempotent: bool
+
+    def dump_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Validate call arguments and turn them into JSON-ready data (raises TypeError like a call would)."""
+        self.signature.bind(None, **kwargs)  # unknown / missing keyword arguments: TypeError, as locally
+        try:
+            model = self.args_model.model_validate(kwargs)
+        except pydantic.ValidationError as exc:
+            raise TypeError(f"{self.name}(): {exc}") from None
+        return model.model_dump(mode="json")
+
+    def load_args(self, data: Any) -> dict[str, Any]:
+        """Validate JSON arguments received over the wire (raises pydantic.ValidationError)."""
+        model = self.args_model.model_validate(data)
+        return {name: getattr(model, name) for name in type(model).model_fields}
+
+
+class ServiceStatusData(DataModel):
+    """What :meth:`Service.ping` returns."""
+
+    app: str
+    pid: int
+
+
+def rpc_method(func: F | None = None, *, idempotent: bool = False) -> Any:
+    """Mark an interface method as callable across the boundary.
+
+    ``idempotent=True`` lets the remote client retry it once after a connection failure.
+    """
+
+    def mark(f: F) -> F:
+        f.__gau_rpc__ = {"idempotent": idempotent}  # type: ignore[attr-defined]
+        return f
+
+    return mark(func) if func is not None else mark
+
+
+_WIRE_CONFIG = pydantic.ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+
+
+def _return_adapter(annotation: Any) -> pydantic.TypeAdapter[Any]:
+    try:
+        return pydantic.TypeAdapter(annotation, config=_WIRE_CONFIG)
+    except pydantic.PydanticUserError:  # models carry their own config (DataModel does)
+        return pydantic.TypeAdapter(annotation)
+
+
+def _build_spec(cls: type, name: str, func: Callable[..., Any]) -> MethodSpec:
+    sig = inspect.signature(func)
+    hints = typing.get_type_hints(func, include_extras=True)
+    fields: dict[str, Any] = {}
+    for index, param in enumerate(sig.parameters.values()):
+        if index == 0:
+            continue  # self
+        if param.kind is not inspect.Parameter.KEYWORD_ONLY:
+            raise TypeError(f"{cls.__name__}.{name}: parameter {param.name!r} must be keyword-only (use *)")
+        if param.name not in hints:
+            raise TypeError(f"{cls.__name__}.{name}: parameter {param.name!r} has no type hint")
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints[param.name], default)
+    if "return" not in hints:
+        raise TypeError(f"{cls.__name__}.{name}: missing return type hint")
+    args_model = pydantic.create_model(  # type: ignore[call-overload]
+        f"{cls.__name__}_{name}_args",
+        __config__=_WIRE_CONFIG,
+        **fields,
+    )
+    return MethodSpec(
+        name=name,
+        signature=sig,
+        args_model=args_model,
+        returns=_return_adapter(hints["return"]),
+        idempotent=func.__gau_rpc__["idempotent"],  # type: ignore[attr-defined]
+    )
+
+
+class Service(abc.ABC):
+    """Base of every app's service interface.
+
+    Subclasses that declare ``app`` are interfaces; subclasses of an interface are implementations
+    (the local one, or the generated remote proxy).
+    """
+
+    app: ClassVar[str]
+    #: Dotted path of the in-process implementation, imported lazily on first use.
+    local_implementation: ClassVar[str]
+    #: Filled for interfaces: method name -> spec.
+    rpc_methods: ClassVar[dict[str, MethodSpec]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "app" not in cls.__dict__:
+            return  # an implementation of an interface, not an interface
+        if cls.app in _SERVICES and _SERVICES[cls.app].__qualname__ != cls.__qualname__:
+            raise TypeError(f"two interfaces claim app {cls.app!r}")
+        cls._spec_cache = None
+        _SERVICES[cls.app] = cls
+
+    @rpc_method(idempotent=True)
+    def ping(self) -> ServiceStatusData:
+        """Answer that the service is reachable: its app name and the serving process id. Idempotent."""
+        return ServiceStatusData(app=self.interface().app, pid=os.getpid())
+
+    @classmethod
+    def interface(cls) -> type[Service]:
+        """The interface class this class declares or implements."""
+        for klass in cls.__mro__:
+            if "app" in klass.__dict__:
+                return cast(type[Service], klass)
+        raise TypeError(f"{cls.__name__} is not a service interface")
+
+    @classmethod
+    def specs(cls) -> dict[str, MethodSpec]:
+        """Method specs of the interface, built once from its type hints."""
+        iface = cls.interface()
+        cached: dict[str, MethodSpec] | None = iface.__dict__.get("_spec_cache")
+        if cached is None:
+            cached = {
+                name: _build_spec(iface, name, func)
+                for name, func in inspect.getmembers(iface, inspect.isfunction)
+                if hasattr(func, "__gau_rpc__")
+            }
+            iface._spec_cache = cached  # type: ignore[attr-defined]
+        return cached
+
+    @classmethod
+    def resolve(cls) -> Self:
+        """A handle for callers: local implementation or remote proxy, decided by settings at call time."""
+        return cast(Self, ServiceHandle(cls.interface()))
+
+    @classmethod
+    def local(cls) -> Self:
+        """The in-process implementation (what the internal RPC endpoint dispatches to)."""
+        iface = cls.interface()
+        impl: Service | None = iface.__dict__.get("_local_instance")
+        if impl is None:
+            module_name, _, class_name = iface.local_implementation.rpartition(".")
+            impl_cls = getattr(importlib.import_module(module_name), class_name)
+            if not issubclass(impl_cls, iface):
+                raise TypeError(f"{iface.local_implementation} does not implement {iface.__name__}")
+            impl = cast(Service, impl_cls())
+            iface._local_instance = impl  # type: ignore[attr-defined]
+        return cast(Self, impl)
+
+
+class ServiceHandle:
+    """Forwards attribute access to the implementation chosen by ``GAU_SERVICE_URLS``.
+
+    The choice is re-read on each access (a dict lookup), so tests and reloads can switch transports;
+    the implementation objects themselves are built once.
+    """
+
+    __slots__ = ("_iface", "_remote")
+
+    def __init__(self, iface: type[Service]) -> None:
+        self._iface = iface
+        self._remote: tuple[str, Service] | None = None
+
+    def target(self) -> Service:
+        url = settings.GAU_SERVICE_URLS.get(self._iface.app)
+        if url is None:
+            return self._iface.local()
+        if self._remote is None or self._remote[0] != url:
+            from gau.rpc.client import remote_proxy
+
+            self._remote = (url, remote_proxy(self._iface, url))
+        return self._remote[1]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.target(), name)
+
+    def __repr__(self) -> str:
+        return f"<{self._iface.__name__} handle -> {type(self.target()).__name__}>"
+
+
+def registered_services() -> dict[str, type[Service]]:
+    """Interfaces imported so far, by app name."""
+    return dict(_SERVICES)
+
+
+def service_for_app(app: str) -> type[Service]:
+    """The interface of ``app``, importing its public ``apps.<app>.services`` package if needed."""
+    if app not in _SERVICES:
+        importlib.import_module(f"apps.{app}.services")
+    return _SERVICES[app]
