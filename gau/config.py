@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import environ
 
@@ -34,7 +34,8 @@ KNOWN_GAU_VARIABLES = frozenset(
     }
 )
 
-DEV_SECRET_KEY = "gau-insecure-development-key-do-not-use-in-production-0123456789"
+# Used only when DEBUG is on and SECRET_KEY is unset (make run on a laptop).
+DEV_SECRET_KEY = "gau-insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105
 MIN_INTERNAL_KEY_LENGTH = 32
 
 
@@ -132,7 +133,7 @@ def _database(name: str, raw: str) -> dict[str, Any]:
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
         raise ConfigError(name, f"unsupported scheme {scheme!r}: use postgres://... or sqlite:///...")
     try:
-        db = environ.Env.db_url_config(raw)
+        db: dict[str, Any] = environ.Env.db_url_config(raw)
     except Exception as exc:  # django-environ raises several types for bad URLs
         raise ConfigError(name, f"malformed database URL ({exc})") from None
     if db["ENGINE"].endswith("postgresql"):
@@ -147,8 +148,9 @@ def _database(name: str, raw: str) -> dict[str, Any]:
 
 
 def _email(name: str, raw: str | None) -> dict[str, Any]:
-    if raw is None or raw.strip() == "" or raw.strip() == "console:":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    """A ``MAILERS["default"]`` entry (Django 6.1 mailers) for ``EMAIL_URL``."""
+    if raw is None or raw.strip() in {"", "console:", "console://"}:
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     parts = urlsplit(raw)
     if parts.scheme not in {"smtp", "smtp+tls", "smtps", "smtp+ssl"}:
         raise ConfigError(name, f"expected smtp://, smtp+tls:// or smtps://, got scheme {parts.scheme!r}")
@@ -160,14 +162,16 @@ def _email(name: str, raw: str | None) -> dict[str, Any]:
         raise ConfigError(name, "the URL names no host (smtp://host:port)")
     ssl = parts.scheme in {"smtps", "smtp+ssl"}
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": port or (465 if ssl else 587 if parts.scheme == "smtp+tls" else 25),
-        "EMAIL_HOST_USER": parts.username or "",
-        "EMAIL_HOST_PASSWORD": parts.password or "",
-        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
-        "EMAIL_USE_SSL": ssl,
-        "EMAIL_TIMEOUT": 10,
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname,
+            "port": port or (465 if ssl else 587 if parts.scheme == "smtp+tls" else 25),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": parts.scheme == "smtp+tls",
+            "use_ssl": ssl,
+            "timeout": 10,
+        },
     }
 
 

@@ -52,7 +52,11 @@ def _check_storage() -> None:
 
 def checks() -> dict[str, Callable[[], None]]:
     """The readiness checks that apply to this configuration."""
-    found: dict[str, Callable[[], None]] = {"database": _check_databases, "cache": _check_cache, "storage": _check_storage}
+    found: dict[str, Callable[[], None]] = {
+        "database": _check_databases,
+        "cache": _check_cache,
+        "storage": _check_storage,
+    }
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         found["broker"] = _check_broker
     return found

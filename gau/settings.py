@@ -123,8 +123,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
 # --- Email ----------------------------------------------------------------------------------
-for _key, _value in CONFIG.email.items():
-    globals()[_key] = _value
+MAILERS = {"default": CONFIG.email}
 DEFAULT_FROM_EMAIL = "Gau <no-reply@gau.local>"
 
 # --- Storage --------------------------------------------------------------------------------
@@ -152,6 +151,7 @@ if CONFIG.s3:
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -13,7 +13,7 @@ from apps.account.models import User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     ordering = ["-created_at"]
     list_display = ["email", "display_name", "email_verified", "is_active", "is_staff", "created_at"]
     list_filter = ["email_verified", "is_active", "is_staff", "is_superuser", "created_at"]

@@ -6,7 +6,7 @@ No ForeignKey to another app's models: the avatar is a file id owned by the uplo
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -49,8 +49,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
-    username = models.CharField(max_length=150, null=True, blank=True)
-    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, e.g. +84901234567")
+    username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001  # unique when set
+    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, +84901234567")  # noqa: DJ001
     display_name = models.CharField(max_length=150, blank=True)
     avatar_file_id = models.UUIDField(null=True, blank=True, help_text="A file id owned by the upload app.")
     locale = models.CharField(max_length=16, default="en")
@@ -64,11 +64,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["-created_at"]

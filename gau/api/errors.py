@@ -64,7 +64,9 @@ def error_response(
     retry_after: int | None = None,
 ) -> HttpResponse:
     """A plain Django JSON response in the error shape (for code outside DRF views)."""
-    response = HttpResponse(dumps(error_body(status, code, message, details)), status=status, content_type="application/json")
+    response = HttpResponse(
+        dumps(error_body(status, code, message, details)), status=status, content_type="application/json"
+    )
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
@@ -116,10 +118,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         details = {"fields": detail} if isinstance(detail, dict) else {"non_field_errors": detail}
         body = error_body(400, "invalid_input", "Some fields are not valid.", details)
     else:
-        default_code, default_message = STATUS_DEFAULTS.get(exc.status_code, ("error", "The request failed."))
+        _, default_message = STATUS_DEFAULTS.get(exc.status_code, ("error", "The request failed."))
         body = error_body(exc.status_code, _drf_code(exc), _message(exc.detail, default_message))
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            wait = math.ceil(exc.wait)
+        throttle_wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and throttle_wait is not None:
+            wait = math.ceil(throttle_wait)
             headers["Retry-After"] = str(wait)
             body["error"]["details"] = {"retry_after": wait}
     if getattr(exc, "auth_header", None):

@@ -67,7 +67,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 for status in ("400", "413", "415"):
                     responses.setdefault(
                         status,
-                        {"description": STATUS_DEFAULTS[int(status)][1], "content": {"application/json": {"schema": ref}}},
+                        {
+                            "description": STATUS_DEFAULTS[int(status)][1],
+                            "content": {"application/json": {"schema": ref}},
+                        },
                     )
             responses.setdefault(
                 "500", {"description": STATUS_DEFAULTS[500][1], "content": {"application/json": {"schema": ref}}}

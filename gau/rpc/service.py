@@ -15,14 +15,12 @@ import os
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Self, cast
 
 import pydantic
 from django.conf import settings
 
 from gau.rpc.dto import DataModel
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _SERVICES: dict[str, type[Service]] = {}
 
@@ -59,7 +57,7 @@ class ServiceStatusData(DataModel):
     pid: int
 
 
-def rpc_method(func: F | None = None, *, idempotent: bool = False) -> Any:
+def rpc_method[F: Callable[..., Any]](func: F | None = None, *, idempotent: bool = False) -> Any:
     """Mark an interface method as callable across the boundary.
 
     ``idempotent=True`` lets the remote client retry it once after a connection failure.
@@ -97,7 +95,7 @@ def _build_spec(cls: type, name: str, func: Callable[..., Any]) -> MethodSpec:
         fields[param.name] = (hints[param.name], default)
     if "return" not in hints:
         raise TypeError(f"{cls.__name__}.{name}: missing return type hint")
-    args_model = pydantic.create_model(  # type: ignore[call-overload]
+    args_model = pydantic.create_model(
         f"{cls.__name__}_{name}_args",
         __config__=_WIRE_CONFIG,
         **fields,
@@ -122,7 +120,7 @@ class Service(abc.ABC):
     #: Dotted path of the in-process implementation, imported lazily on first use.
     local_implementation: ClassVar[str]
     #: Filled for interfaces: method name -> spec.
-    rpc_methods: ClassVar[dict[str, MethodSpec]]
+    _spec_cache: ClassVar[dict[str, MethodSpec] | None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -157,7 +155,7 @@ class Service(abc.ABC):
                 for name, func in inspect.getmembers(iface, inspect.isfunction)
                 if hasattr(func, "__gau_rpc__")
             }
-            iface._spec_cache = cached  # type: ignore[attr-defined]
+            iface._spec_cache = cached
         return cached
 
     @classmethod

@@ -27,7 +27,7 @@ class SignatureError(Exception):
     """Why a signed request was refused; ``str()`` is safe to return to the caller."""
 
 
-def _canonical(method: str, path: str, app: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+def _canonical(*, method: str, path: str, app: str, timestamp: str, nonce: str, body: bytes) -> bytes:
     digest = hashlib.sha256(body).hexdigest()
     return "\n".join([method.upper(), path, app, timestamp, nonce, digest]).encode()
 
@@ -40,7 +40,7 @@ def sign(*, key: str, method: str, path: str, app: str, body: bytes, now: float 
     """Headers that authenticate one request to ``app``'s internal endpoint."""
     timestamp = str(int(time.time() if now is None else now))
     nonce = secrets.token_urlsafe(18)
-    mac = _mac(key, _canonical(method, path, app, timestamp, nonce, body))
+    mac = _mac(key, _canonical(method=method, path=path, app=app, timestamp=timestamp, nonce=nonce, body=body))
     return {
         APP_HEADER: app,
         TIMESTAMP_HEADER: timestamp,
@@ -85,7 +85,7 @@ def verify(
     scheme, _, mac = signature.partition("=")
     if scheme != SCHEME or not mac:
         raise SignatureError("unsupported signature scheme")
-    message = _canonical(method, path, app, timestamp, nonce, body)
+    message = _canonical(method=method, path=path, app=app, timestamp=timestamp, nonce=nonce, body=body)
     # Compare against every key (no early exit), so timing does not reveal which key matched.
     matched = False
     for key in keys:

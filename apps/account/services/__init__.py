@@ -4,8 +4,13 @@
 "account".
 """
 
+from apps.account.services import dto, errors
 from apps.account.services.dto import *  # noqa: F403
 from apps.account.services.errors import *  # noqa: F403
 from apps.account.services.interface import AccountService
 
 account_service = AccountService.resolve()
+
+__all__ = ["AccountService", "account_service"]
+__all__ += dto.__all__
+__all__ += errors.__all__

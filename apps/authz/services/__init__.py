@@ -4,8 +4,13 @@
 "authz".
 """
 
+from apps.authz.services import dto, errors
 from apps.authz.services.dto import *  # noqa: F403
 from apps.authz.services.errors import *  # noqa: F403
 from apps.authz.services.interface import AuthzService
 
 authz_service = AuthzService.resolve()
+
+__all__ = ["AuthzService", "authz_service"]
+__all__ += dto.__all__
+__all__ += errors.__all__

@@ -4,8 +4,13 @@
 "cdn".
 """
 
+from apps.cdn.services import dto, errors
 from apps.cdn.services.dto import *  # noqa: F403
 from apps.cdn.services.errors import *  # noqa: F403
 from apps.cdn.services.interface import CdnService
 
 cdn_service = CdnService.resolve()
+
+__all__ = ["CdnService", "cdn_service"]
+__all__ += dto.__all__
+__all__ += errors.__all__

@@ -2,4 +2,16 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from gau.rpc import InvalidInputError
+
+__all__ = ["InvalidRecipientError", "UnknownTemplateError"]
+
+
+class UnknownTemplateError(InvalidInputError):
+    code = "email.unknown_template"
+    default_message = "There is no email template with this name."
+
+
+class InvalidRecipientError(InvalidInputError):
+    code = "email.invalid_recipient"
+    default_message = "The recipient address is not valid."

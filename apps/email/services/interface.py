@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from gau.rpc import Service
+import abc
+import uuid
+from datetime import datetime
+from typing import Any
+
+from gau.rpc import Service, rpc_method
 
 
 class EmailService(Service):
@@ -10,3 +15,24 @@ class EmailService(Service):
 
     app = "email"
     local_implementation = "apps.email.services.local.LocalEmailService"
+
+    @rpc_method
+    @abc.abstractmethod
+    def send(
+        self,
+        *,
+        template: str,
+        to: str,
+        context: dict[str, Any],
+        idempotency_key: str | None = None,
+        locale: str | None = None,
+        send_at: datetime | None = None,
+    ) -> uuid.UUID:
+        """Queue one email and return its outbox id.
+
+        In-process, the outbox row is written in the caller's transaction and delivery is enqueued only
+        after it commits. ``template`` names a message such as ``"account/verify_email"``; ``context``
+        holds JSON-serialisable values; ``locale`` (``"en"``, ``"vi"``) picks the language; ``send_at``
+        delays delivery. The same ``idempotency_key`` returns the first call's id and sends once.
+        Raises ``UnknownTemplateError`` or ``InvalidRecipientError``.
+        """

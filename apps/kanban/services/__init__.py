@@ -4,8 +4,13 @@
 "kanban".
 """
 
+from apps.kanban.services import dto, errors
 from apps.kanban.services.dto import *  # noqa: F403
 from apps.kanban.services.errors import *  # noqa: F403
 from apps.kanban.services.interface import KanbanService
 
 kanban_service = KanbanService.resolve()
+
+__all__ = ["KanbanService", "kanban_service"]
+__all__ += dto.__all__
+__all__ += errors.__all__

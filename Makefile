@@ -1,0 +1,67 @@
+# Gau: the two commands a new machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint typecheck contracts pytest bench install install-dev worker beat migrate clean
+
+# A virtualenv with the runtime requirements, rebuilt when requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || { PYBIN=$$(tools/find-python) && $$PYBIN -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: install, migrate and serve on http://127.0.0.1:$(PORT) (embedded defaults unless *_URL variables are set)
+run: export DEBUG ?= true
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	@echo ""
+	@echo "  Gau is starting on http://127.0.0.1:$(PORT)"
+	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/   (create a user: $(PY) manage.py createsuperuser)"
+	@echo "  Health:    http://127.0.0.1:$(PORT)/healthz  and /readyz"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## make test: lint, type checks, import contract, then the test suite against the real services
+test: $(VENV)/.installed-dev
+	$(PY) -m tests.support.services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy .
+
+contracts: $(VENV)/.installed-dev
+	$(VENV)/bin/lint-imports
+
+pytest: $(VENV)/.installed-dev
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make bench: benchmarks against a baseline measured in the same run
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A gau worker -Q default,email -l info
+
+beat: $(VENV)/.installed
+	$(VENV)/bin/celery -A gau beat -l info
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

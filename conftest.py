@@ -1,0 +1,387 @@
+"""The test bed: real PostgreSQL, Redis and RabbitMQ at their default local addresses, plus an
+S3-compatible server (moto) and an SMTP server (aiosmtpd) started as processes for the session.
+
+Fixtures later issues reuse:
+- ``s3``: the S3 server (endpoint, bucket, a boto3 client); Django's default storage points at it.
+- ``smtp``: the SMTP sink; ``smtp.messages()``, ``smtp.wait_for(n)``, ``smtp.clear()``, ``smtp.stop()``.
+- ``celery_worker``: a real Celery worker process on RabbitMQ, against the test database.
+- ``gau_server``: start the real app (gunicorn) with extra environment, e.g. ``GAU_SERVED_APPS``.
+- ``api_client``: a DRF test client.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import processes
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail at once, saying which service is missing and how to start it; never fall back silently."""
+    from django.conf import settings
+
+    from tests.support.services import missing
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if not engine.endswith("postgresql"):
+        pytest.exit(f"The test suite runs on PostgreSQL; DATABASE_URL points at {engine}.", returncode=4)
+    lines = missing()
+    if lines:
+        pytest.exit(
+            "The test suite runs against real services, and these are not running:\n" + "\n".join(lines), returncode=4
+        )
+
+
+# --- S3-compatible server -------------------------------------------------------------------
+
+
+@dataclass
+class S3Server:
+    endpoint_url: str
+    bucket: str
+    access_key: str = "gau-test"
+    secret_key: str = "gau-test-secret"  # noqa: S105
+    region: str = "us-east-1"
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+        )
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every object key in the bucket (under ``prefix``)."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+    def env(self) -> dict[str, str]:
+        return {
+            "S3_ENDPOINT_URL": self.endpoint_url,
+            "S3_BUCKET": self.bucket,
+            "S3_ACCESS_KEY_ID": self.access_key,
+            "S3_SECRET_ACCESS_KEY": self.secret_key,
+            "S3_REGION": self.region,
+        }
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A moto S3 server process for the session, with a fresh bucket."""
+    port = processes.free_port()
+    log = tmp_path_factory.mktemp("s3") / "moto.log"
+    proc = processes.start([processes.PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log_path=log)
+    try:
+        processes.wait_until(
+            lambda: processes.port_open("127.0.0.1", port), timeout=30, what="moto S3 server", proc=proc
+        )
+        server = S3Server(endpoint_url=f"http://127.0.0.1:{port}", bucket="gau-test")
+        server.client().create_bucket(Bucket=server.bucket)
+        yield server
+    finally:
+        processes.stop(proc)
+
+
+# --- SMTP server ------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    port: int
+    maildir: Path
+    log: Path
+    host: str = "127.0.0.1"
+    proc: Any = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Start (or restart) the SMTP server process."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.proc = processes.start(
+            [
+                processes.PYTHON,
+                "-m",
+                "tests.support.smtp_sink",
+                "--port",
+                str(self.port),
+                "--maildir",
+                str(self.maildir),
+            ],
+            log_path=self.log,
+        )
+        processes.wait_until(
+            lambda: processes.port_open(self.host, self.port), timeout=20, what="SMTP sink", proc=self.proc
+        )
+
+    def stop(self) -> None:
+        """Stop the server: connections are refused until :meth:`start` (for outage tests)."""
+        if self.proc is not None:
+            processes.stop(self.proc)
+
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def messages(self) -> list[EmailMessage]:
+        """Messages received so far, oldest first."""
+        found = []
+        for path in sorted(self.maildir.glob("*.eml")):
+            found.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+        return found
+
+    def wait_for(self, count: int = 1, *, timeout: float = 20) -> list[EmailMessage]:
+        """Wait until at least ``count`` messages arrived; return them all."""
+        processes.wait_until(
+            lambda: len(list(self.maildir.glob("*.eml"))) >= count, timeout=timeout, what=f"{count} email(s)"
+        )
+        return self.messages()
+
+    def clear(self) -> None:
+        for path in self.maildir.glob("*.eml"):
+            path.unlink()
+        for name in ("reject", "tempfail"):
+            (self.maildir / name).unlink(missing_ok=True)
+
+    def reject(self, *addresses: str) -> None:
+        """Answer 550 to these recipients (a permanent failure)."""
+        (self.maildir / "reject").write_text("\n".join(addresses))
+
+    def tempfail(self, on: bool = True) -> None:
+        """Answer 451 to every recipient while on (a temporary failure)."""
+        flag = self.maildir / "tempfail"
+        if on:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def _smtp_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    base = tmp_path_factory.mktemp("smtp")
+    sink = SmtpSink(port=processes.free_port(), maildir=base / "maildir", log=base / "smtp.log")
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp(_smtp_session: SmtpSink) -> Iterator[SmtpSink]:
+    """The SMTP sink, emptied for this test (and restarted if a previous test stopped it)."""
+    _smtp_session.start()
+    _smtp_session.clear()
+    yield _smtp_session
+    _smtp_session.start()
+
+
+# --- Point Django at the session's servers ------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_backends(django_test_environment: None, s3: S3Server, _smtp_session: SmtpSink) -> Iterator[None]:
+    """Default storage on the S3 server, email to the SMTP sink, a clean Redis db and RabbitMQ queues."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.test.utils import override_settings
+
+    storage = dict(settings.STORAGES)
+    storage["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3.bucket,
+            "endpoint_url": s3.endpoint_url,
+            "access_key": s3.access_key,
+            "secret_key": s3.secret_key,
+            "region_name": s3.region,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+        },
+    }
+    override = override_settings(
+        STORAGES=storage,
+        MAILERS={
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": _smtp_session.host, "port": _smtp_session.port, "timeout": 10},
+            }
+        },
+    )
+    override.enable()
+    cache.clear()
+    _purge_queues()
+    try:
+        yield
+    finally:
+        override.disable()
+
+
+def _purge_queues() -> None:
+    from gau.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in ("default", "email"):
+            channel: Any = conn.channel()
+            try:
+                channel.queue_purge(queue)
+            except Exception:  # noqa: S110  # the queue does not exist yet: nothing to purge
+                pass
+            finally:
+                channel.close()
+
+
+# --- Processes that share the test database --------------------------------------------------
+
+
+def child_database_url() -> str:
+    """DATABASE_URL of the test database (what child processes must use)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    auth = f"{user}:{db['PASSWORD']}@" if db.get("PASSWORD") else f"{user}@"
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def child_env(s3: S3Server, smtp: SmtpSink, **extra: str) -> dict[str, str]:
+    """Environment for a Gau process that shares this test session's database and servers."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "gau.settings_test",
+        "DATABASE_URL": child_database_url(),
+        "EMAIL_URL": smtp.url(),
+        **s3.env(),
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    s3: S3Server,
+    _smtp_session: SmtpSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Any]:
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with django_db_blocker.unblock():
+        env = child_env(s3, _smtp_session)
+    proc = processes.start(
+        [
+            processes.PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "gau",
+            "worker",
+            "-Q",
+            "default,email",
+            "-P",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "info",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        env=env,
+        log_path=log,
+    )
+    processes.wait_until(lambda: b"ready." in log.read_bytes(), timeout=60, what="Celery worker", proc=proc)
+    try:
+        yield proc
+    finally:
+        processes.stop(proc)
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_session: Any, transactional_db: None) -> Any:
+    """A real Celery worker process consuming RabbitMQ (queues ``default`` and ``email``).
+
+    Implies ``transactional_db``: the worker sees only committed rows.
+    """
+    return _celery_worker_session
+
+
+@pytest.fixture
+def gau_server(
+    tmp_path: Path, s3: S3Server, _smtp_session: SmtpSink, transactional_db: None
+) -> Iterator[Callable[..., str]]:
+    """Factory: ``gau_server(GAU_SERVED_APPS="account", ...)`` starts gunicorn and returns its base URL."""
+    started: list[Any] = []
+
+    def start(**env: str) -> str:
+        port = processes.free_port()
+        log = tmp_path / f"gunicorn-{port}.log"
+        proc = processes.start(
+            [
+                processes.PYTHON,
+                "-m",
+                "gunicorn",
+                "gau.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "1",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            env=child_env(s3, _smtp_session, PORT=str(port), **env),
+            log_path=log,
+        )
+        started.append(proc)
+        processes.wait_until(lambda: processes.port_open("127.0.0.1", port), timeout=30, what="gunicorn", proc=proc)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc in started:
+        processes.stop(proc)
+
+
+@pytest.fixture
+def api_client() -> Any:
+    """A DRF API client (JSON by default)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.default_format = "json"
+    return client
+
+
+@pytest.fixture
+def scratch_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="gau-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20, interval: float = 0.1) -> bool:
+    """Poll ``predicate`` until true or ``timeout``; returns the last result."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
