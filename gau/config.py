@@ -275,3 +275,34 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         log_format=log_format,
         otel=_bool(env, "GAU_OTEL", False),
     )
+
+
+# --- Account (identity) settings: a separate block so parallel edits to load() do not collide ------
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """Sign-in settings of the account app (``ACCOUNT_*`` and ``GOOGLE_*`` variables)."""
+
+    require_verified_email: bool
+    google_discovery_url: str | None
+    google_client_id: str | None
+    google_client_secret: str | None
+
+
+def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
+    """Read ``ACCOUNT_REQUIRE_VERIFIED_EMAIL`` and the Google (any OpenID provider) client settings."""
+    env = os.environ if env is None else env
+    discovery = env.get("GOOGLE_OIDC_DISCOVERY_URL", "").strip()
+    client_id = env.get("GOOGLE_CLIENT_ID", "").strip() or None
+    secret = env.get("GOOGLE_CLIENT_SECRET", "").strip() or None
+    if (client_id is None) != (secret is None):
+        raise ConfigError("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together")
+    return AccountConfig(
+        require_verified_email=_bool(env, "ACCOUNT_REQUIRE_VERIFIED_EMAIL", True),
+        google_discovery_url=_http_url("GOOGLE_OIDC_DISCOVERY_URL", discovery)
+        if discovery
+        else "https://accounts.google.com/.well-known/openid-configuration",
+        google_client_id=client_id,
+        google_client_secret=secret,
+    )

@@ -239,3 +239,24 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# --- Account (identity) -----------------------------------------------------------------------
+from gau.config import load_account  # noqa: E402
+
+try:
+    ACCOUNT_CONFIG = load_account()
+except ConfigError as exc:
+    sys.stderr.write(f"gau: configuration error: {exc}\n")
+    raise SystemExit(2) from None
+#: Unverified addresses cannot sign in with a password while this is true.
+ACCOUNT_REQUIRE_VERIFIED_EMAIL = ACCOUNT_CONFIG.require_verified_email
+#: Where links in account emails point (the web app's pages that POST the token back to the API).
+ACCOUNT_LINK_BASE_URL = PUBLIC_BASE_URL
+GOOGLE_OIDC_DISCOVERY_URL = ACCOUNT_CONFIG.google_discovery_url
+GOOGLE_CLIENT_ID = ACCOUNT_CONFIG.google_client_id
+GOOGLE_CLIENT_SECRET = ACCOUNT_CONFIG.google_client_secret
+#: Refresh-token cookie for browser clients (cookie mode); CSRF by a double-submit token.
+ACCOUNT_REFRESH_COOKIE = "gau_refresh"
+ACCOUNT_CSRF_COOKIE = "gau_csrf"
+ACCOUNT_COOKIE_SECURE = True
+ACCOUNT_COOKIE_SAMESITE = "Strict"

@@ -88,3 +88,81 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.phone == "":
             self.phone = None
         super().save(*args, **kwargs)
+
+
+class AccountToken(models.Model):
+    """A single-use secret sent by email (verify, reset, email change, unlock) or handed out (MFA step).
+
+    Only the SHA-256 of the secret is stored; the secret itself exists only in the message that
+    carries it. ``consume`` marks it used in one conditional UPDATE, so two concurrent uses cannot
+    both succeed.
+    """
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email"
+        PASSWORD_RESET = "password_reset"  # noqa: S105  # a purpose name, not a password
+        EMAIL_CHANGE = "email_change"
+        UNLOCK = "unlock"
+        MFA_LOGIN = "mfa_login"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.user_id}"
+
+
+class TotpDevice(models.Model):
+    """A user's TOTP authenticator (RFC 6238). ``confirmed_at`` is set once a code proved the setup."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="totp")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    #: The last accepted time step: a code (and any older one) is never accepted twice.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"TOTP for {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time MFA recovery code, stored as a hash."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} for {self.user_id}"
+
+
+class ExternalIdentity(models.Model):
+    """A sign-in identity at an OpenID provider (issuer + subject) linked to a user."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    provider = models.CharField(max_length=32)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="account_extid_iss_sub_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

@@ -1,0 +1,397 @@
+"""Account write flows: registration, verification, sign-in, passwords and email changes.
+
+Called by this app's API views. Other apps are reached only through their service interfaces, and
+never inside ``transaction.atomic()`` (each flow commits its own rows first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.account import mfa, selectors, throttle
+from apps.account.models import AccountToken, User, normalize_email
+from apps.account.services.errors import (
+    EmailNotVerifiedError,
+    EmailTakenError,
+    InvalidCredentialsError,
+    InvalidMfaCodeError,
+    InvalidPasswordError,
+    InvalidTokenError,
+    LoginThrottledError,
+    ResendThrottledError,
+    WrongPasswordError,
+)
+from apps.account.tokens import token_consume, token_issue, token_peek, token_revoke_all
+from apps.authz.services import TokenPairData, authz_service
+from apps.email.services import email_service
+
+Purpose = AccountToken.Purpose
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def link(path: str, token: str) -> str:
+    """An absolute link to a page of the web app carrying ``token``."""
+    return f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/{path}?token={token}"
+
+
+def send_email(*, template: str, to: str, context: dict[str, Any], key: str, locale: str | None = None) -> None:
+    """Queue one email through the email app (idempotent on ``key``)."""
+    email_service.send(template=template, to=to, context=context, idempotency_key=key, locale=locale)
+
+
+def validate_new_password(password: str, *, user: User) -> None:
+    """Django's validators (length, common, similarity, numeric); raises InvalidPasswordError."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidPasswordError(messages=list(exc.messages)) from None
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the same hashing work as a real check, for accounts that do not exist (timing)."""
+    algorithm = get_hasher("default").algorithm
+    encoded = _DUMMY_HASHES.get(algorithm)
+    if encoded is None:
+        encoded = _DUMMY_HASHES[algorithm] = make_password(secrets.token_urlsafe(16))
+    check_password(password, encoded)
+
+
+def email_key(email: str) -> str:
+    """A stable, non-reversible key for per-address limits."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+
+
+# --- registration and verification ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """What register answers: the same shape whether the address was free or taken."""
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+    email_verified: bool
+    created_at: datetime
+
+
+def register(*, email: str, password: str, display_name: str, locale: str | None = None) -> RegistrationResult:
+    """Create an unverified user and email a verification link.
+
+    If the address is taken, nothing is created: the owner gets an "already registered" email and the
+    caller gets an answer of the same shape (a throw-away id), after the same hashing work.
+    """
+    email = normalize_email(email)
+    validate_new_password(password, user=User(email=email, display_name=display_name))
+    existing = selectors.user_get_by_email(email=email)
+    user: User | None = None
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, display_name=display_name, locale=locale or "en"
+                )
+                row, secret = token_issue(user=user, purpose=Purpose.VERIFY_EMAIL)
+        except IntegrityError:  # a concurrent registration of the same address won
+            existing = selectors.user_get_by_email(email=email)
+    if user is not None:
+        send_email(
+            template="account/verify_email",
+            to=user.email,
+            context={"display_name": user.display_name or user.email, "verify_url": link("verify-email", secret)},
+            key=f"account:verify:{row.id}",
+            locale=user.locale,
+        )
+        return RegistrationResult(
+            id=user.id, email=user.email, display_name=user.display_name, email_verified=False, created_at=user.created_at
+        )
+    make_password(password)  # the same Argon2 work as creating the account
+    if existing is not None:
+        # At most one such notice per address per hour: registering someone's address must not spam them.
+        if throttle.once_per(f"already-registered:{email_key(email)}", 3600) is None:
+            send_email(
+                template="account/already_registered",
+                to=existing.email,
+                context={
+                    "display_name": existing.display_name or existing.email,
+                    "login_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/login",
+                    "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot",
+                },
+                key=f"account:already-registered:{existing.id}:{uuid.uuid4()}",
+                locale=existing.locale,
+            )
+    return RegistrationResult(
+        id=uuid.uuid4(), email=email, display_name=display_name, email_verified=False, created_at=timezone.now()
+    )
+
+
+def verify_email(*, token: str) -> User:
+    """Mark the address verified with a single-use, 10-minute token; raises InvalidTokenError."""
+    row = token_consume(secret=token, purpose=Purpose.VERIFY_EMAIL)
+    if row is None:
+        raise InvalidTokenError()
+    user = row.user
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified", "updated_at"])
+    return user
+
+
+def resend_verification(*, email: str) -> None:
+    """Email a fresh verification link, at most once a minute per address (exists or not)."""
+    wait = throttle.once_per(f"resend:{email_key(email)}", 60)
+    if wait is not None:
+        raise ResendThrottledError(retry_after=wait)
+    user = selectors.user_get_by_email(email=email)
+    if user is None or user.email_verified or not user.is_active:
+        return
+    row, secret = token_issue(user=user, purpose=Purpose.VERIFY_EMAIL)
+    send_email(
+        template="account/verify_email",
+        to=user.email,
+        context={"display_name": user.display_name or user.email, "verify_url": link("verify-email", secret)},
+        key=f"account:verify:{row.id}",
+        locale=user.locale,
+    )
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Either a token pair, or an MFA step: ``mfa_token`` to present with a code to ``login/mfa``."""
+
+    tokens: TokenPairData | None = None
+    mfa_token: str | None = None
+
+
+def _find_login_user(identifier: str) -> User | None:
+    identifier = identifier.strip()
+    if "@" in identifier:
+        return selectors.user_get_by_email(email=identifier)
+    if identifier.startswith("+"):
+        return selectors.user_get_by_phone(phone=identifier)
+    return selectors.user_get_by_username(username=identifier)
+
+
+def _lock_notice(user: User) -> None:
+    """Email the owner an unlock link, at most once per throttle window."""
+    if throttle.once_per(f"unlock-mail:{user.id}", throttle.WINDOW) is not None:
+        return
+    row, secret = token_issue(user=user, purpose=Purpose.UNLOCK)
+    send_email(
+        template="account/unlock",
+        to=user.email,
+        context={"display_name": user.display_name or user.email, "unlock_url": link("unlock", secret)},
+        key=f"account:unlock:{row.id}",
+        locale=user.locale,
+    )
+
+
+def login(
+    *, identifier: str, password: str, ip: str, user_agent: str = "", device_id: str | None = None
+) -> LoginResult:
+    """Check a password sign-in; issue tokens through authz, or ask for the second factor.
+
+    Raises LoginThrottledError (429), InvalidCredentialsError (401: wrong password, unknown or
+    deactivated account, all alike) or EmailNotVerifiedError (403, only after a correct password).
+    """
+    user = _find_login_user(identifier)
+    account_key = str(user.id) if user is not None else throttle.account_key_for_identifier(identifier)
+    wait = throttle.retry_after(account_key=account_key, ip=ip)
+    if wait is not None:
+        raise LoginThrottledError(retry_after=wait)
+    if user is None or not user.is_active or not user.has_usable_password():
+        burn_password_check(password)
+        ok = False
+    else:
+        ok = user.check_password(password)  # also upgrades the hash when the parameters changed
+    if not ok:
+        locked = throttle.record_failure(account_key=account_key, ip=ip)
+        if locked is not None and user is not None and user.is_active:
+            _lock_notice(user)
+        raise InvalidCredentialsError()
+    assert user is not None
+    throttle.record_success(account_key=account_key, ip=ip)
+    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerifiedError()
+    if mfa.is_enabled(user):
+        _, secret = token_issue(
+            user=user,
+            purpose=Purpose.MFA_LOGIN,
+            data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip},
+        )
+        return LoginResult(mfa_token=secret)
+    return LoginResult(tokens=issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip))
+
+
+def issue_for(user: User, *, device_id: str | None, user_agent: str, ip: str | None) -> TokenPairData:
+    """Issue a token pair for a user who proved who they are."""
+    User.objects.filter(id=user.id).update(last_login=timezone.now())
+    return authz_service.issue_tokens(user_id=user.id, device_id=device_id, user_agent=user_agent[:512], ip=ip)
+
+
+def login_mfa(*, mfa_token: str, code: str, ip: str) -> TokenPairData:
+    """Complete a sign-in with a TOTP or recovery code; each code works once."""
+    row = token_peek(secret=mfa_token, purpose=Purpose.MFA_LOGIN) if mfa_token else None
+    if row is None:
+        raise InvalidTokenError()
+    user = row.user
+    account_key = str(user.id)
+    wait = throttle.retry_after(account_key=account_key, ip=ip)
+    if wait is not None:
+        raise LoginThrottledError(retry_after=wait)
+    if not mfa.verify_code(user, code):
+        throttle.record_failure(account_key=account_key, ip=ip)
+        raise InvalidMfaCodeError()
+    if token_consume(secret=mfa_token, purpose=Purpose.MFA_LOGIN) is None:
+        raise InvalidTokenError()
+    data = row.data
+    return issue_for(
+        user, device_id=data.get("device_id"), user_agent=str(data.get("user_agent") or ""), ip=data.get("ip")
+    )
+
+
+def unlock(*, token: str) -> None:
+    """Lift the sign-in throttle of the account the unlock link was sent to."""
+    row = token_consume(secret=token, purpose=Purpose.UNLOCK)
+    if row is None:
+        raise InvalidTokenError()
+    throttle.unlock(account_key=str(row.user_id))
+
+
+# --- passwords and email -----------------------------------------------------------------------
+
+
+def _require_password(user: User, password: str, *, ip: str) -> None:
+    account_key = str(user.id)
+    wait = throttle.retry_after(account_key=account_key, ip=ip)
+    if wait is not None:
+        raise LoginThrottledError(retry_after=wait)
+    if not user.check_password(password):
+        throttle.record_failure(account_key=account_key, ip=ip)
+        raise WrongPasswordError()
+
+
+def change_password(
+    *, user: User, current_password: str, new_password: str, session_id: uuid.UUID | None, ip: str
+) -> int:
+    """Change the password and end every other session; returns how many were ended."""
+    _require_password(user, current_password, ip=ip)
+    validate_new_password(new_password, user=user)
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    ended = authz_service.revoke_all_sessions(
+        user_id=user.id, reason="password_changed", except_session_id=session_id
+    )
+    _password_changed_notice(user)
+    return ended
+
+
+def _password_changed_notice(user: User) -> None:
+    send_email(
+        template="account/password_changed",
+        to=user.email,
+        context={"display_name": user.display_name or user.email},
+        key=f"account:password-changed:{user.id}:{uuid.uuid4()}",
+        locale=user.locale,
+    )
+
+
+def forgot_password(*, email: str) -> None:
+    """Email a reset link if the address has an active account (the caller always gets 202)."""
+    if throttle.once_per(f"forgot:{email_key(email)}", 60) is not None:
+        return  # silently: a 429 here would tell which addresses were just asked for
+    user = selectors.user_get_by_email(email=email)
+    if user is None or not user.is_active:
+        return
+    row, secret = token_issue(user=user, purpose=Purpose.PASSWORD_RESET)
+    send_email(
+        template="account/password_reset",
+        to=user.email,
+        context={"display_name": user.display_name or user.email, "reset_url": link("password/reset", secret)},
+        key=f"account:reset:{row.id}",
+        locale=user.locale,
+    )
+
+
+def reset_password(*, token: str, new_password: str) -> User:
+    """Set a new password with a single-use, 30-minute token and end every session."""
+    row = token_peek(secret=token, purpose=Purpose.PASSWORD_RESET)
+    if row is None:
+        raise InvalidTokenError()
+    validate_new_password(new_password, user=row.user)  # the token stays usable if this fails
+    row = token_consume(secret=token, purpose=Purpose.PASSWORD_RESET)
+    if row is None:
+        raise InvalidTokenError()
+    user = row.user
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.email_verified = True  # the link proved control of the address
+        user.save(update_fields=["password", "email_verified", "updated_at"])
+        token_revoke_all(user=user, purpose=Purpose.PASSWORD_RESET)
+    authz_service.revoke_all_sessions(user_id=user.id, reason="password_reset")
+    throttle.unlock(account_key=str(user.id))
+    _password_changed_notice(user)
+    return user
+
+
+def request_email_change(*, user: User, new_email: str, password: str, ip: str) -> None:
+    """Send a confirmation link to the new address and a notice to the old one.
+
+    The address changes only when the link is used. If the new address is taken, nothing is sent to
+    it and the answer is the same.
+    """
+    _require_password(user, password, ip=ip)
+    new_email = normalize_email(new_email)
+    if new_email == user.email or selectors.user_get_by_email(email=new_email) is not None:
+        return
+    row, secret = token_issue(user=user, purpose=Purpose.EMAIL_CHANGE, data={"new_email": new_email})
+    send_email(
+        template="account/email_change_new",
+        to=new_email,
+        context={"display_name": user.display_name or user.email, "confirm_url": link("email/confirm", secret)},
+        key=f"account:email-change-new:{row.id}",
+        locale=user.locale,
+    )
+    send_email(
+        template="account/email_change_old",
+        to=user.email,
+        context={"display_name": user.display_name or user.email, "new_email": new_email},
+        key=f"account:email-change-old:{row.id}",
+        locale=user.locale,
+    )
+
+
+def confirm_email_change(*, token: str) -> User:
+    """Apply an email change with its single-use token; raises InvalidTokenError or EmailTakenError."""
+    row = token_consume(secret=token, purpose=Purpose.EMAIL_CHANGE)
+    if row is None:
+        raise InvalidTokenError()
+    user = row.user
+    user.email = str(row.data["new_email"])
+    user.email_verified = True
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_verified", "updated_at"])
+    except IntegrityError:
+        raise EmailTakenError() from None
+    return user
