@@ -66,7 +66,7 @@ _DUMMY_HASHES: dict[str, str] = {}
 
 def burn_password_check(password: str) -> None:
     """Spend the same hashing work as a real check, for accounts that do not exist (timing)."""
-    algorithm = get_hasher("default").algorithm
+    algorithm = str(get_hasher("default").algorithm)
     encoded = _DUMMY_HASHES.get(algorithm)
     if encoded is None:
         encoded = _DUMMY_HASHES[algorithm] = make_password(secrets.token_urlsafe(16))
@@ -120,23 +120,26 @@ def register(*, email: str, password: str, display_name: str, locale: str | None
             locale=user.locale,
         )
         return RegistrationResult(
-            id=user.id, email=user.email, display_name=user.display_name, email_verified=False, created_at=user.created_at
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            email_verified=False,
+            created_at=user.created_at,
         )
     make_password(password)  # the same Argon2 work as creating the account
-    if existing is not None:
-        # At most one such notice per address per hour: registering someone's address must not spam them.
-        if throttle.once_per(f"already-registered:{email_key(email)}", 3600) is None:
-            send_email(
-                template="account/already_registered",
-                to=existing.email,
-                context={
-                    "display_name": existing.display_name or existing.email,
-                    "login_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/login",
-                    "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot",
-                },
-                key=f"account:already-registered:{existing.id}:{uuid.uuid4()}",
-                locale=existing.locale,
-            )
+    # At most one such notice per address per hour: registering someone's address must not spam them.
+    if existing is not None and throttle.once_per(f"already-registered:{email_key(email)}", 3600) is None:
+        send_email(
+            template="account/already_registered",
+            to=existing.email,
+            context={
+                "display_name": existing.display_name or existing.email,
+                "login_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/login",
+                "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot",
+            },
+            key=f"account:already-registered:{existing.id}:{uuid.uuid4()}",
+            locale=existing.locale,
+        )
     return RegistrationResult(
         id=uuid.uuid4(), email=email, display_name=display_name, email_verified=False, created_at=timezone.now()
     )
@@ -246,7 +249,10 @@ def login(
 def issue_for(user: User, *, device_id: str | None, user_agent: str, ip: str | None) -> TokenPairData:
     """Issue a token pair for a user who proved who they are."""
     User.objects.filter(id=user.id).update(last_login=timezone.now())
-    return authz_service.issue_tokens(user_id=user.id, device_id=device_id, user_agent=user_agent[:512], ip=ip)
+    pair: TokenPairData = authz_service.issue_tokens(
+        user_id=user.id, device_id=device_id, user_agent=user_agent[:512], ip=ip
+    )
+    return pair
 
 
 def login_mfa(*, mfa_token: str, code: str, ip: str) -> TokenPairData:
@@ -299,7 +305,7 @@ def change_password(
     validate_new_password(new_password, user=user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
-    ended = authz_service.revoke_all_sessions(
+    ended: int = authz_service.revoke_all_sessions(
         user_id=user.id, reason="password_changed", except_session_id=session_id
     )
     _password_changed_notice(user)

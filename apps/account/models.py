@@ -50,7 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
     username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001  # unique when set
-    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, +84901234567")  # noqa: DJ001
+    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, e.g. +84901234567")  # noqa: DJ001
     display_name = models.CharField(max_length=150, blank=True)
     avatar_file_id = models.UUIDField(null=True, blank=True, help_text="A file id owned by the upload app.")
     locale = models.CharField(max_length=16, default="en")

@@ -68,6 +68,4 @@ def token_consume(*, secret: str, purpose: str) -> AccountToken | None:
 
 def token_revoke_all(*, user: User, purpose: str) -> int:
     """Mark every live token of ``purpose`` for ``user`` used (e.g. older reset links after a reset)."""
-    return AccountToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(
-        used_at=timezone.now()
-    )
+    return AccountToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -30,7 +30,7 @@ class IsPrincipal(BasePermission):
         user = request.user
         if not isinstance(user, PrincipalData):
             return False
-        access = "read" if request.method in SAFE_METHODS else "write"
+        access: Literal["read", "write"] = "read" if request.method in SAFE_METHODS else "write"
         if not user.allows("account", access):
             self.message = f"This API key lacks the account:{access} scope."
             return False

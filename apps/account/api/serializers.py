@@ -59,9 +59,9 @@ class TokenPairOut(serializers.Serializer[Any]):
 
 
 class LoginOut(TokenPairOut):
-    access_token = serializers.CharField(required=False)  # type: ignore[assignment]
-    token_type = serializers.CharField(required=False)  # type: ignore[assignment]
-    expires_in = serializers.IntegerField(required=False)  # type: ignore[assignment]
+    access_token = serializers.CharField(required=False)
+    token_type = serializers.CharField(required=False)
+    expires_in = serializers.IntegerField(required=False)
     mfa_required = serializers.BooleanField(required=False)
     mfa_token = serializers.CharField(required=False)
 
@@ -114,7 +114,7 @@ class MePatchIn(serializers.Serializer[Any]):
         return value
 
     def validate_locale(self, value: str) -> str:
-        if value.split("-")[0] not in {code for code, _ in settings.LANGUAGES}:
+        if value.split("-", maxsplit=1)[0] not in {code for code, _ in settings.LANGUAGES}:
             raise serializers.ValidationError("Unsupported locale.")
         return value
 

@@ -229,7 +229,7 @@ class MeApi(APIView):
     def get_permissions(self) -> list[Any]:
         if self.request.method == "DELETE":
             return [IsSession()]
-        return super().get_permissions()
+        return [IsPrincipal()]
 
     @extend_schema(summary="My profile", responses={200: s.MeOut, **errors(401, 403)})
     def get(self, request: Request) -> Response:
@@ -445,9 +445,7 @@ class LogoutAllApi(APIView):
 class MfaTotpSetupApi(APIView):
     permission_classes = [IsSession]
 
-    @extend_schema(
-        summary="Start TOTP setup", request=None, responses={200: s.MfaSetupOut, **errors(401, 403, 409)}
-    )
+    @extend_schema(summary="Start TOTP setup", request=None, responses={200: s.MfaSetupOut, **errors(401, 403, 409)})
     def post(self, request: Request) -> Response:
         secret, uri = mfa.setup(current_user(request))
         return Response({"secret": secret, "otpauth_uri": uri})
@@ -481,4 +479,3 @@ class MfaTotpDisableApi(APIView):
         data.is_valid(raise_exception=True)
         mfa.disable(current_user(request), data.validated_data["code"])
         return Response(status=status.HTTP_204_NO_CONTENT)
-
