@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gau.rpc import Service
+import abc
+
+from gau.rpc import Service, rpc_method
 
 
 class CdnService(Service):
@@ -10,3 +12,11 @@ class CdnService(Service):
 
     app = "cdn"
     local_implementation = "apps.cdn.services.local.LocalCdnService"
+
+    @rpc_method(idempotent=True)
+    @abc.abstractmethod
+    def purge_variants(self, *, key: str) -> int:
+        """Forget every variant of the object ``key``: stored copies and Redis entries.
+
+        Returns how many stored variants were deleted. Idempotent.
+        """

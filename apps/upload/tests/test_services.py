@@ -1,0 +1,155 @@
+"""The upload interface, in-process and over the signed RPC endpoint, against the real S3 server."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image
+
+from apps.upload.services import (
+    FileData,
+    FileTooLargeError,
+    ImageTooLargeError,
+    InvalidImageError,
+    InvalidPurposeError,
+    QuotaExceededError,
+    UnsupportedFileTypeError,
+    UploadNotFoundError,
+    upload_service,
+)
+from apps.upload.tests.images import image_bytes, png_bomb_header
+from gau import blobs
+from gau.rpc.testing import DjangoClientTransport, remote_mode
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["local", "remote"])
+def mode(request: pytest.FixtureRequest) -> Iterator[DjangoClientTransport | None]:
+    if request.param == "local":
+        yield None
+    else:
+        with remote_mode("upload") as transport:
+            yield transport
+
+
+def test_create_avatar_returns_metadata_and_public_url(mode, s3, owner_id) -> None:
+    data = image_bytes("PNG", (30, 20))
+    created = upload_service.create_file(owner_id=owner_id, purpose="avatar", filename="../../me.png", data=data)
+    assert isinstance(created, FileData)
+    assert (created.content_type, created.width, created.height, created.size) == ("image/png", 30, 20, len(data))
+    assert created.sha256 == hashlib.sha256(data).hexdigest()
+    assert created.filename == "me.png"
+    key = created.url.rsplit("/", 1)[1]
+    assert created.url == f"http://testserver/images/{key}"
+    assert blobs.object_key(key) in s3.keys("objects/")
+    assert upload_service.get_file(file_id=created.id) == created
+    assert upload_service.is_owner(file_id=created.id, owner_id=owner_id) is True
+    assert upload_service.is_owner(file_id=created.id, owner_id=uuid.uuid4()) is False
+    if mode is not None:
+        assert "/internal/rpc/upload/create_file/" in mode.calls
+
+
+def test_private_purpose_gets_signed_expiring_url(mode, owner_id) -> None:
+    created = upload_service.create_file(owner_id=owner_id, purpose="attachment", filename="notes.txt", data=b"hello")
+    assert created.content_type == "text/plain"
+    assert "sig=" in created.url
+    assert "exp=" in created.url
+
+
+def test_type_comes_from_content_not_name(mode, owner_id) -> None:
+    with pytest.raises(UnsupportedFileTypeError) as err:
+        upload_service.create_file(owner_id=owner_id, purpose="image", filename="x.png", data=b"<svg onload=alert(1)>")
+    assert err.value.extra["content_type"] == "image/svg+xml"
+    jpeg = upload_service.create_file(owner_id=owner_id, purpose="image", filename="x.gif", data=image_bytes("JPEG"))
+    assert jpeg.content_type == "image/jpeg"
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (image_bytes("JPEG", (64, 64))[:300], InvalidImageError),
+        (image_bytes("PNG", (64, 64))[:-20], InvalidImageError),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, InvalidImageError),
+        (png_bomb_header(), ImageTooLargeError),
+    ],
+    ids=["truncated-jpeg", "truncated-png", "corrupt-png", "bomb"],
+)
+def test_bad_images_are_refused(mode, owner_id, data, error) -> None:
+    with pytest.raises(error):
+        upload_service.create_file(owner_id=owner_id, purpose="avatar", filename="a.png", data=data)
+
+
+def test_gps_is_stripped_from_stored_images(owner_id, s3) -> None:
+    data = image_bytes("JPEG", (40, 30), gps=True, orientation=6)
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)
+    created = upload_service.create_file(owner_id=owner_id, purpose="image", filename="trip.jpg", data=data)
+    key = created.url.rsplit("/", 1)[1]
+    stored = blobs.read_bytes(blobs.object_key(key))
+    assert stored is not None
+    exif = Image.open(io.BytesIO(stored)).getexif()
+    assert not exif.get_ifd(0x8825)
+    assert exif.get(0x0112) == 6  # orientation kept
+    assert (created.width, created.height) == (30, 40)  # displayed size
+    assert created.sha256 == hashlib.sha256(stored).hexdigest()
+    # The image data itself is untouched (lossless metadata edit).
+    assert Image.open(io.BytesIO(stored)).tobytes() == Image.open(io.BytesIO(data)).tobytes()
+
+
+def test_identical_content_is_stored_once_and_survives_one_delete(mode, owner_id, s3) -> None:
+    data = image_bytes("PNG", (10, 10), color="green")
+    first = upload_service.create_file(owner_id=owner_id, purpose="image", filename="a.png", data=data)
+    second = upload_service.create_file(owner_id=owner_id, purpose="image", filename="b.png", data=data)
+    assert first.id != second.id
+    assert first.url == second.url
+    key = first.url.rsplit("/", 1)[1]
+    upload_service.delete_file(file_id=first.id, owner_id=owner_id)
+    assert blobs.object_key(key) in s3.keys("objects/")
+    upload_service.delete_file(file_id=second.id, owner_id=owner_id)
+    assert blobs.object_key(key) not in s3.keys("objects/")
+
+
+def test_same_bytes_private_and_public_never_share_a_key(owner_id) -> None:
+    data = image_bytes("PNG", (10, 10), color="blue")
+    public = upload_service.create_file(owner_id=owner_id, purpose="image", filename="a.png", data=data)
+    private = upload_service.create_file(owner_id=owner_id, purpose="file", filename="a.png", data=data)
+    assert public.url.split("?")[0] != private.url.split("?")[0]
+
+
+def test_delete_by_stranger_is_not_found(mode, owner_id) -> None:
+    created = upload_service.create_file(owner_id=owner_id, purpose="file", filename="a.bin", data=b"\x00\x01")
+    with pytest.raises(UploadNotFoundError):
+        upload_service.delete_file(file_id=created.id, owner_id=uuid.uuid4())
+    assert upload_service.get_file(file_id=created.id) is not None
+
+
+def test_limits_and_quota(mode, owner_id, settings) -> None:
+    settings.UPLOAD_SIZE_LIMITS = {"attachment": 10}
+    settings.UPLOAD_QUOTA_BYTES = 25
+    with pytest.raises(FileTooLargeError) as big:
+        upload_service.create_file(owner_id=owner_id, purpose="attachment", filename="a", data=b"x" * 11)
+    assert big.value.extra["limit"] == 10
+    upload_service.create_file(owner_id=owner_id, purpose="file", filename="a", data=b"a" * 20)
+    with pytest.raises(QuotaExceededError) as quota:
+        upload_service.create_file(owner_id=owner_id, purpose="file", filename="b", data=b"b" * 6)
+    assert quota.value.extra["remaining"] == 5
+    # The same content again costs nothing.
+    upload_service.create_file(owner_id=owner_id, purpose="file", filename="c", data=b"a" * 20)
+
+
+def test_unknown_purpose(mode, owner_id) -> None:
+    with pytest.raises(InvalidPurposeError):
+        upload_service.create_file(owner_id=owner_id, purpose="../etc", filename="a", data=b"x")
+
+
+def test_delete_user_files(mode, owner_id, s3) -> None:
+    for i in range(3):
+        upload_service.create_file(owner_id=owner_id, purpose="file", filename=f"{i}", data=f"data{i}".encode())
+    other = upload_service.create_file(owner_id=uuid.uuid4(), purpose="file", filename="x", data=b"data0")
+    assert upload_service.delete_user_files(owner_id=owner_id) == 3
+    assert upload_service.get_file(file_id=other.id) is not None
+    assert upload_service.delete_user_files(owner_id=owner_id) == 0

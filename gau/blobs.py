@@ -1,0 +1,323 @@
+"""Object storage shared by ``apps.upload`` (writes originals) and ``apps.cdn`` (reads them, writes variants).
+
+Storage is infrastructure, like the database: both apps reach the same bucket through Django's default
+storage, an S3-compatible store (``storages.backends.s3.S3Storage``: R2, S3, MinIO) or local disk
+(``FileSystemStorage``). S3 is driven through the boto3 client directly for what the storage API lacks:
+multipart streaming, ranged reads and server-side copies.
+
+Also here: signed, expiring URLs for private objects (HMAC over key, params and expiry), minted by upload
+and checked by the CDN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+#: Multipart part size: S3 needs >= 5 MiB except for the last part. Peak memory is about
+#: PART_SIZE * (1 + MAX_PARTS_IN_FLIGHT).
+PART_SIZE = 8 * 1024 * 1024
+MAX_PARTS_IN_FLIGHT = 2
+
+
+def object_key(key: str) -> str:
+    """Bucket path of the original for content address ``key``."""
+    return f"objects/{key[:2]}/{key}"
+
+
+def variant_prefix(key: str) -> str:
+    """Bucket folder holding the CDN variants of ``key``."""
+    return f"variants/{key}/"
+
+
+def _s3() -> tuple[Any, str, str] | None:
+    """(boto3 client, bucket, key prefix) when the default storage is S3, else None."""
+    storage: Any = default_storage
+    if hasattr(storage, "bucket_name") and hasattr(storage, "connection"):
+        location = (storage.location or "").strip("/")
+        return storage.connection.meta.client, storage.bucket_name, f"{location}/" if location else ""
+    return None
+
+
+def _fs_path(key: str) -> Path:
+    return Path(default_storage.path(key))
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """Size and content type of a stored object."""
+
+    size: int
+    content_type: str
+
+
+def put_bytes(key: str, data: bytes, content_type: str) -> None:
+    """Store ``data`` at ``key`` (overwrites)."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        client.put_object(Bucket=bucket, Key=prefix + key, Body=data, ContentType=content_type)
+        return
+    path = _fs_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def read_bytes(key: str) -> bytes | None:
+    """The whole object (only for bounded objects: images, variants), or None if missing."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        try:
+            return bytes(client.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
+        except client.exceptions.NoSuchKey:
+            return None
+    path = _fs_path(key)
+    return path.read_bytes() if path.exists() else None
+
+
+def stat(key: str) -> BlobInfo | None:
+    """Size and content type of ``key``, or None if missing."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        try:
+            head = client.head_object(Bucket=bucket, Key=prefix + key)
+        except client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return BlobInfo(size=int(head["ContentLength"]), content_type=str(head.get("ContentType", "")))
+    path = _fs_path(key)
+    return BlobInfo(size=path.stat().st_size, content_type="") if path.exists() else None
+
+
+def iter_range(key: str, start: int = 0, end: int | None = None, chunk: int = 256 * 1024) -> Iterator[bytes]:
+    """Stream bytes ``start..end`` (inclusive) of ``key`` without holding the object in memory."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        rng = f"bytes={start}-{'' if end is None else end}"
+        body = client.get_object(Bucket=bucket, Key=prefix + key, Range=rng)["Body"]
+        try:
+            yield from body.iter_chunks(chunk)
+        finally:
+            body.close()
+        return
+    with _fs_path(key).open("rb") as fh:
+        fh.seek(start)
+        remaining = None if end is None else end - start + 1
+        while remaining is None or remaining > 0:
+            data = fh.read(chunk if remaining is None else min(chunk, remaining))
+            if not data:
+                return
+            if remaining is not None:
+                remaining -= len(data)
+            yield data
+
+
+def copy(src: str, dst: str) -> None:
+    """Server-side copy (S3 multipart copy for large objects); local disk: rename-free copy."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        client.copy({"Bucket": bucket, "Key": prefix + src}, bucket, prefix + dst)
+        return
+    target = _fs_path(dst)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_fs_path(src), target)
+
+
+def move(src: str, dst: str) -> None:
+    """Move ``src`` to ``dst`` (S3: copy then delete; disk: atomic rename)."""
+    if _s3():
+        copy(src, dst)
+        delete(src)
+        return
+    target = _fs_path(dst)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _fs_path(src).replace(target)
+
+
+def delete(key: str) -> None:
+    """Delete ``key`` (missing is fine)."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        client.delete_object(Bucket=bucket, Key=prefix + key)
+        return
+    _fs_path(key).unlink(missing_ok=True)
+
+
+def delete_prefix(prefix_key: str) -> int:
+    """Delete every object under ``prefix_key``; returns how many."""
+    s3 = _s3()
+    if s3:
+        client, bucket, prefix = s3
+        count = 0
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + prefix_key):
+            objs = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objs:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": objs, "Quiet": True})
+                count += len(objs)
+        return count
+    folder = _fs_path(prefix_key)
+    if not folder.exists():
+        return 0
+    count = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder, ignore_errors=True)
+    return count
+
+
+class StreamWriter:
+    """Write an object of unknown size chunk by chunk: S3 multipart (bounded memory) or a file on disk.
+
+    Hashes what it writes (``sha256``) and counts it (``size``). Call :meth:`complete` or :meth:`abort`.
+    """
+
+    def __init__(self, key: str, content_type: str = "application/octet-stream") -> None:
+        self.key = key
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+        self._s3 = _s3()
+        self._buffer = bytearray()
+        self._parts: list[Future[dict[str, Any]]] = []
+        self._upload_id: str | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._fh: Any = None
+        if self._s3 is None:
+            path = _fs_path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("wb")
+        self._content_type = content_type
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        self.sha256.update(data)
+        if self._fh is not None:
+            self._fh.write(data)
+            return
+        self._buffer += data
+        if len(self._buffer) >= PART_SIZE:
+            self._flush_part()
+
+    def _flush_part(self) -> None:
+        assert self._s3 is not None
+        client, bucket, prefix = self._s3
+        if self._upload_id is None:
+            created = client.create_multipart_upload(
+                Bucket=bucket, Key=prefix + self.key, ContentType=self._content_type
+            )
+            self._upload_id = created["UploadId"]
+            self._pool = ThreadPoolExecutor(max_workers=MAX_PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
+        body = bytes(self._buffer)
+        self._buffer = bytearray()
+        number = len(self._parts) + 1
+        # Bound memory: wait for the oldest part before queueing more than MAX_PARTS_IN_FLIGHT.
+        pending = [f for f in self._parts if not f.done()]
+        if len(pending) >= MAX_PARTS_IN_FLIGHT:
+            pending[0].result()
+        assert self._pool is not None
+        upload_id = self._upload_id
+
+        def send() -> dict[str, Any]:
+            out = client.upload_part(
+                Bucket=bucket, Key=prefix + self.key, UploadId=upload_id, PartNumber=number, Body=body
+            )
+            return {"PartNumber": number, "ETag": out["ETag"]}
+
+        self._parts.append(self._pool.submit(send))
+
+    def complete(self) -> None:
+        """Finish the object."""
+        if self._fh is not None:
+            self._fh.close()
+            return
+        assert self._s3 is not None
+        client, bucket, prefix = self._s3
+        if self._upload_id is None:  # small: one PUT
+            client.put_object(
+                Bucket=bucket, Key=prefix + self.key, Body=bytes(self._buffer), ContentType=self._content_type
+            )
+            self._buffer = bytearray()
+            return
+        if self._buffer:
+            self._flush_part()
+        parts = [f.result() for f in self._parts]
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=prefix + self.key, UploadId=self._upload_id, MultipartUpload={"Parts": parts}
+        )
+        self._shutdown()
+
+    def abort(self) -> None:
+        """Drop everything written so far."""
+        if self._fh is not None:
+            self._fh.close()
+            _fs_path(self.key).unlink(missing_ok=True)
+            return
+        self._buffer = bytearray()
+        if self._upload_id is not None and self._s3 is not None:
+            client, bucket, prefix = self._s3
+            for f in self._parts:
+                with contextlib.suppress(Exception):  # aborting anyway
+                    f.result()
+            client.abort_multipart_upload(Bucket=bucket, Key=prefix + self.key, UploadId=self._upload_id)
+            self._upload_id = None
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+# --- Signed URLs ---------------------------------------------------------------------------------
+
+
+def _url_key() -> bytes:
+    return hashlib.sha256(b"gau.blobs.signed-url:" + settings.SECRET_KEY.encode()).digest()
+
+
+def _signature(key: str, params: Mapping[str, str], expires: int) -> str:
+    canonical = "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in {"sig", "exp"})
+    message = f"{key}\n{canonical}\n{expires}".encode()
+    return hmac.new(_url_key(), message, hashlib.sha256).hexdigest()[:40]
+
+
+def signed_query(key: str, params: Mapping[str, str] | None = None, *, expires_in: int = 3600) -> str:
+    """Query string (without ``?``) granting access to ``key`` with ``params`` until about ``expires_in`` s.
+
+    The expiry is rounded up to the next quarter hour, so URLs minted close together are identical and
+    cache well.
+    """
+    params = dict(params or {})
+    expires = int(time.time()) + expires_in
+    expires += -expires % 900
+    return urlencode({**params, "exp": str(expires), "sig": _signature(key, params, expires)})
+
+
+def verify_signature(key: str, params: Mapping[str, str], *, now: float | None = None) -> bool:
+    """Whether ``params`` (a request's query) carry a valid, unexpired signature for ``key``."""
+    sig = params.get("sig", "")
+    try:
+        expires = int(params.get("exp", ""))
+    except ValueError:
+        return False
+    if expires < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(sig, _signature(key, params, expires))
