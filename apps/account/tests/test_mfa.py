@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyotp
 
 from apps.account import mfa
 from apps.account.models import RecoveryCode, TotpDevice
 
 
-def _enable(client):
+def _enable(client: Any) -> tuple[str, list[str]]:
     setup = client.post("/api/v2/account/mfa/totp/setup")
     assert setup.status_code == 200
     secret = setup.json()["secret"]
