@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from gau.rpc import InvalidInputError, NotFoundError, PermissionDeniedError, UnauthenticatedError
+from gau.rpc import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    UnauthenticatedError,
+)
 
 __all__ = [
     "ApiKeyNotFoundError",
     "InvalidScopeError",
     "InvalidTokenError",
     "MissingPermissionError",
+    "RevocationCheckUnavailableError",
     "SessionNotFoundError",
     "TokenReusedError",
 ]
@@ -46,3 +53,10 @@ class InvalidScopeError(InvalidInputError):
 class MissingPermissionError(PermissionDeniedError):
     code = "authz.permission_denied"
     default_message = "You do not have permission to perform this action."
+
+
+class RevocationCheckUnavailableError(ServiceUnavailableError):
+    """The revoked-session store (Redis) cannot be reached and authz is configured to fail closed."""
+
+    code = "authz.revocation_unavailable"
+    default_message = "Sign-in cannot be checked right now; try again shortly."

@@ -101,6 +101,14 @@ class AuthzService(Service):
 
     @rpc_method(idempotent=True)
     @abc.abstractmethod
+    def list_role_permissions(self) -> dict[str, frozenset[str]]:
+        """Every global role and the permission strings it grants (``"app.action"``, ``"app.*"``, ``"*"``).
+
+        Processes cache this to check a principal's roles without a call per request. Idempotent.
+        """
+
+    @rpc_method(idempotent=True)
+    @abc.abstractmethod
     def get_roles(self, *, user_id: uuid.UUID) -> frozenset[str]:
         """The user's global role names; every user has at least ``"user"``. Idempotent."""
 
