@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.account import mfa, selectors, throttle
-from apps.account.models import AccountToken, User, normalize_email
+from apps.account.models import AccountToken, ExternalIdentity, User, normalize_email
 from apps.account.services.errors import (
     EmailNotVerifiedError,
     EmailTakenError,
@@ -30,6 +30,7 @@ from apps.account.services.errors import (
     InvalidPasswordError,
     InvalidTokenError,
     LoginThrottledError,
+    OAuthFailedError,
     ResendThrottledError,
     WrongPasswordError,
 )
@@ -401,3 +402,65 @@ def confirm_email_change(*, token: str) -> User:
     except IntegrityError:
         raise EmailTakenError() from None
     return user
+
+
+# --- sign-in with an OpenID provider ---------------------------------------------------------
+
+
+def external_sign_in(
+    *, provider: str, claims: dict[str, Any], ip: str, user_agent: str = "", device_id: str | None = None
+) -> LoginResult:
+    """Sign in (or up) with verified ID token claims.
+
+    An identity already linked signs in its user. Otherwise an existing account with the same address
+    is linked only when the provider says the address is verified; a local account that was never
+    verified loses its password on linking (whoever registered it without owning the address cannot
+    keep a way in). A new address creates an account without a password.
+    """
+    issuer, subject = str(claims["iss"]), str(claims["sub"])
+    email = normalize_email(str(claims.get("email") or ""))
+    email_verified = claims.get("email_verified") is True
+    identity = ExternalIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    if identity is not None:
+        user = identity.user
+    else:
+        if not email:
+            raise OAuthFailedError("The provider did not share an email address.")
+        existing = selectors.user_get_by_email(email=email)
+        if existing is not None and not email_verified:
+            raise OAuthFailedError(
+                "The provider has not verified this address, so it cannot be linked to the existing account."
+            )
+        try:
+            with transaction.atomic():
+                if existing is None:
+                    user = User.objects.create_user(
+                        email=email,
+                        password=None,
+                        display_name=str(claims.get("name") or "")[:150],
+                        email_verified=email_verified,
+                    )
+                else:
+                    user = existing
+                    if not user.email_verified:
+                        user.set_unusable_password()
+                        user.email_verified = True
+                        user.save(update_fields=["password", "email_verified", "updated_at"])
+                ExternalIdentity.objects.create(
+                    user=user, provider=provider, issuer=issuer, subject=subject, email=email
+                )
+        except IntegrityError:  # a concurrent first sign-in with the same identity won
+            identity = ExternalIdentity.objects.select_related("user").get(issuer=issuer, subject=subject)
+            user = identity.user
+    if not user.is_active:
+        raise OAuthFailedError("This account is deactivated.")
+    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerifiedError()
+    if mfa.is_enabled(user):
+        _, secret = token_issue(
+            user=user,
+            purpose=Purpose.MFA_LOGIN,
+            data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip},
+        )
+        return LoginResult(mfa_token=secret)
+    return LoginResult(tokens=issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip))

@@ -28,4 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mfa/totp/setup", views.MfaTotpSetupApi.as_view(), name="mfa-totp-setup"),
     path("mfa/totp/enable", views.MfaTotpEnableApi.as_view(), name="mfa-totp-enable"),
     path("mfa/totp/disable", views.MfaTotpDisableApi.as_view(), name="mfa-totp-disable"),
+    path("oauth/google/login", views.GoogleLoginApi.as_view(), name="oauth-google-login"),
+    path("oauth/google/callback", views.GoogleCallbackApi.as_view(), name="oauth-google-callback"),
+    path("oauth/google/token", views.GoogleTokenApi.as_view(), name="oauth-google-token"),
 ]

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -16,11 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.account import flows, mfa, profile, selectors
+from apps.account import flows, mfa, oidc, profile, selectors
 from apps.account.api import serializers as s
 from apps.account.api.permissions import IsPrincipal, IsSession, principal
 from apps.account.models import User
-from apps.account.services.errors import CsrfFailedError
+from apps.account.services.errors import CsrfFailedError, OAuthFailedError
 from apps.authz.services import TokenPairData, authz_service
 from gau.api.errors import error_body
 from gau.api.schema import errors
@@ -479,3 +481,91 @@ class MfaTotpDisableApi(APIView):
         data.is_valid(raise_exception=True)
         mfa.disable(current_user(request), data.validated_data["code"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Google (any OpenID provider) ---------------------------------------------------------------
+
+OAUTH_STATE_COOKIE = "gau_oauth_state"
+OAUTH_COOKIE_PATH = "/api/v2/account/oauth/"
+
+
+def _login_answer(result: flows.LoginResult, *, cookie: bool) -> Response:
+    if result.tokens is None:
+        return Response({"mfa_required": True, "mfa_token": result.mfa_token})
+    return token_response(result.tokens, cookie=cookie)
+
+
+class GoogleLoginApi(PublicApi):
+    @extend_schema(
+        summary="Start Google sign-in",
+        description="302 to the provider (authorization code flow with PKCE, state and nonce). The state is "
+        "bound to this browser by an HttpOnly cookie. Optional `login_hint` is passed on.",
+        parameters=[OpenApiParameter("login_hint", str, OpenApiParameter.QUERY, required=False)],
+        responses={302: OpenApiResponse(description="Redirect to the provider."), **errors(503)},
+    )
+    def get(self, request: Request) -> HttpResponseRedirect:
+        redirect_uri = request.build_absolute_uri(reverse("account:oauth-google-callback"))
+        url, state = oidc.authorization_url(
+            redirect_uri=redirect_uri, login_hint=request.query_params.get("login_hint") or None
+        )
+        response = HttpResponseRedirect(url)
+        # SameSite=Lax: the provider's redirect back is a cross-site top-level GET.
+        response.set_cookie(
+            OAUTH_STATE_COOKIE,
+            state,
+            max_age=oidc.STATE_TTL,
+            path=OAUTH_COOKIE_PATH,
+            httponly=True,
+            secure=settings.ACCOUNT_COOKIE_SECURE,
+            samesite="Lax",
+        )
+        return response
+
+
+class GoogleCallbackApi(PublicApi):
+    @extend_schema(
+        summary="Finish Google sign-in",
+        description="The provider redirects here with `code` and `state`; answers with tokens (or an MFA step).",
+        parameters=[
+            OpenApiParameter("code", str, OpenApiParameter.QUERY),
+            OpenApiParameter("state", str, OpenApiParameter.QUERY),
+        ],
+        responses={200: s.LoginOut, **errors(401, 403, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        state = request.query_params.get("state", "")
+        code = request.query_params.get("code", "")
+        bound = request.COOKIES.get(OAUTH_STATE_COOKIE, "")
+        provider_error = request.query_params.get("error", "")
+        if provider_error:
+            raise OAuthFailedError(f"The provider answered: {provider_error[:100]}.")
+        if not state or not code or not bound or not hmac.compare_digest(state.encode(), bound.encode()):
+            raise OAuthFailedError("The sign-in state does not match this browser; start again.")
+        claims = oidc.complete(code=code, state=state)
+        result = flows.external_sign_in(
+            provider="google", claims=claims, ip=client_ip(request), user_agent=user_agent(request)
+        )
+        response = _login_answer(result, cookie=False)
+        response.delete_cookie(OAUTH_STATE_COOKIE, path=OAUTH_COOKIE_PATH)
+        return response
+
+
+class GoogleTokenApi(PublicApi):
+    @extend_schema(
+        summary="Sign in with a Google ID token (mobile and single-page apps)",
+        description="The token's signature, issuer, expiry and audience (our client id) are checked.",
+        request=s.IdTokenIn,
+        responses={200: s.LoginOut, **errors(401, 403, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.IdTokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        claims = oidc.verify_id_token(data.validated_data["id_token"])
+        result = flows.external_sign_in(
+            provider="google",
+            claims=claims,
+            ip=client_ip(request),
+            user_agent=user_agent(request),
+            device_id=device_id(request),
+        )
+        return _login_answer(result, cookie=data.validated_data["cookie"])

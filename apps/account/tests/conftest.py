@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,7 @@ from django.core.cache import cache
 
 from apps.account.models import User
 from apps.authz.services import PrincipalData
+from tests.support import processes
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -62,3 +67,48 @@ def argon2(settings: Any) -> None:
         "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ]
+
+
+# --- a real OpenID provider on loopback ------------------------------------------------------------
+
+OIDC_DIR = Path(__file__).parent / "oidc"
+CALLBACK = "http://testserver/api/v2/account/oauth/google/callback"
+
+
+@dataclass
+class OidcProvider:
+    issuer: str
+    client_id: str = "gau-test"
+    client_secret: str = "gau-test-secret"
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
+
+
+@pytest.fixture(scope="session")
+def _oidc_provider_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    if shutil.which("node") is None:
+        pytest.fail("node is required for the OpenID provider used by the Google sign-in tests")
+    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, check=True, timeout=300)
+    port = processes.free_port()
+    log = tmp_path_factory.mktemp("oidc") / "provider.log"
+    env = {"PORT": str(port), "REDIRECT_URIS": CALLBACK, "CLIENT_SECRET": "gau-test-secret"}
+    proc = processes.start(["node", str(OIDC_DIR / "provider.mjs")], env=env, log_path=log)
+    try:
+        processes.wait_until(
+            lambda: processes.port_open("127.0.0.1", port), timeout=30, what="oidc-provider", proc=proc
+        )
+        yield OidcProvider(issuer=f"http://127.0.0.1:{port}")
+    finally:
+        processes.stop(proc)
+
+
+@pytest.fixture
+def oidc_provider(_oidc_provider_process: OidcProvider, settings: Any) -> OidcProvider:
+    """oidc-provider (npm, OpenID certified) on a loopback port, configured as our "Google"."""
+    settings.GOOGLE_OIDC_DISCOVERY_URL = _oidc_provider_process.discovery_url
+    settings.GOOGLE_CLIENT_ID = _oidc_provider_process.client_id
+    settings.GOOGLE_CLIENT_SECRET = _oidc_provider_process.client_secret
+    return _oidc_provider_process

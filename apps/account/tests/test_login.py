@@ -180,9 +180,7 @@ def test_sessions_list_revoke_logout(api_client, make_user, mode) -> None:
     # A stranger cannot end my session.
     stranger = make_user()
     s_token = login(Client_(), stranger.email).json()["access_token"]
-    response = Client_().delete(
-        f"/api/v2/account/sessions/{other_id}", headers={"Authorization": f"Bearer {s_token}"}
-    )
+    response = Client_().delete(f"/api/v2/account/sessions/{other_id}", headers={"Authorization": f"Bearer {s_token}"})
     assert response.status_code == 404
     assert Client_().get(ME, headers={"Authorization": f"Bearer {b['access_token']}"}).status_code == 200
 
@@ -203,7 +201,7 @@ def test_logout_all(api_client, make_user, mode) -> None:
         assert Client_().get(ME, headers={"Authorization": f"Bearer {t['access_token']}"}).status_code == 401
 
 
-def Client_() -> Any:  # noqa: N802
+def Client_() -> Any:
     from rest_framework.test import APIClient
 
     return APIClient()
@@ -227,9 +225,7 @@ def test_mfa_login(api_client, make_user, mode) -> None:
     user = make_user()
     client = bearer(api_client, login(api_client, user.email).json()["access_token"])
     secret = client.post("/api/v2/account/mfa/totp/setup").json()["secret"]
-    codes = client.post("/api/v2/account/mfa/totp/enable", {"code": pyotp.TOTP(secret).now()}).json()[
-        "recovery_codes"
-    ]
+    codes = client.post("/api/v2/account/mfa/totp/enable", {"code": pyotp.TOTP(secret).now()}).json()["recovery_codes"]
     anon = Client_()
     step = anon.post(LOGIN, {"email": user.email, "password": PASSWORD}, format="json").json()
     assert step["mfa_required"] is True
