@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
+
 from apps.account.models import ExternalIdentity, User
 from apps.account.tests.conftest import CALLBACK, PASSWORD
 
@@ -29,7 +30,13 @@ def browse_provider(url: str, *, until: str) -> str:
     raise AssertionError("the provider never redirected back")
 
 
-def provider_id_token(provider: Any, hint: str, *, client_id: str = "gau-test", secret: str = "gau-test-secret") -> str:
+def provider_id_token(
+    provider: Any,
+    hint: str,
+    *,
+    client_id: str = "gau-test",
+    secret: str = "gau-test-secret",  # noqa: S107
+) -> str:
     """An ID token from the provider, fetched by the test acting as an app (PKCE code flow)."""
     redirect_uri = CALLBACK if client_id == "gau-test" else OTHER_APP_CALLBACK
     meta = httpx.get(provider.discovery_url).json()
