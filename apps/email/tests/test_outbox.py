@@ -28,16 +28,22 @@ def test_eager_send_delivers_after_commit(eager, smtp) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_rolled_back_transaction_sends_nothing(eager, smtp) -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        email_service.send(template="account/verify_email", to="rb@example.com", context=VERIFY)
-        raise RuntimeError("registration failed")
+    def register() -> None:
+        with transaction.atomic():
+            email_service.send(template="account/verify_email", to="rb@example.com", context=VERIFY)
+            raise RuntimeError("registration failed")
+
+    with pytest.raises(RuntimeError):
+        register()
     assert not OutboundEmail.objects.exists()
     assert smtp.messages() == []
 
 
 @pytest.mark.django_db(transaction=True)
 def test_same_idempotency_key_sends_once(eager, smtp) -> None:
-    first = email_service.send(template="account/verify_email", to="i@example.com", context=VERIFY, idempotency_key="k1")
+    first = email_service.send(
+        template="account/verify_email", to="i@example.com", context=VERIFY, idempotency_key="k1"
+    )
     second = email_service.send(
         template="account/verify_email", to="i@example.com", context=VERIFY, idempotency_key="k1"
     )
