@@ -6,6 +6,7 @@ console email, local media folder). Each real part is switched on by its URL var
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 # --- Email ----------------------------------------------------------------------------------
 MAILERS = {"default": CONFIG.email}
 DEFAULT_FROM_EMAIL = "Gau <no-reply@gau.local>"
+
+# --- Email pipeline (apps/email; see apps/email/README.md) -----------------------------------
+# Tunables from EMAIL_RETRY_DELAYS="30,120,600,3600,21600", EMAIL_MAX_ATTEMPTS, EMAIL_STUCK_AFTER,
+# EMAIL_SENDING_LEASE, EMAIL_SWEEP_INTERVAL, EMAIL_SUPPRESSION_DAYS (seconds / days).
+EMAIL_OUTBOX: dict[str, Any] = {
+    key: (
+        [int(x) for x in os.environ[f"EMAIL_{key}"].split(",") if x.strip()]
+        if key == "RETRY_DELAYS"
+        else int(os.environ[f"EMAIL_{key}"])
+    )
+    for key in ("RETRY_DELAYS", "MAX_ATTEMPTS", "STUCK_AFTER", "SENDING_LEASE", "SWEEP_INTERVAL", "SUPPRESSION_DAYS")
+    if os.environ.get(f"EMAIL_{key}", "").strip()
+}
+CELERY_TASK_ROUTES = {"email.*": {"queue": "email"}}
+CELERY_BEAT_SCHEDULE["email.sweep"] = {
+    "task": "email.sweep",
+    "schedule": float(EMAIL_OUTBOX.get("SWEEP_INTERVAL", 60)),
+    "options": {"queue": "email", "expires": 60},
+}
 
 # --- Storage --------------------------------------------------------------------------------
 MEDIA_ROOT = BASE_DIR / "var" / "media"
