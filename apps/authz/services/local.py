@@ -23,6 +23,7 @@ from apps.authz.services.errors import (
     MissingPermissionError,
     SessionNotFoundError,
     TokenReusedError,
+    UnknownRoleError,
 )
 from apps.authz.services.interface import AuthzService
 from apps.authz.services.rbac import grants
@@ -249,7 +250,7 @@ class LocalAuthzService(AuthzService):
         wanted = set(roles) - {selectors.BASE_ROLE}
         known = set(Role.objects.filter(name__in=wanted).values_list("name", flat=True))
         if wanted - known:
-            raise InvalidInputError("Unknown role.", roles=sorted(wanted - known))
+            raise UnknownRoleError(roles=sorted(wanted - known))
         with transaction.atomic():
             UserRole.objects.filter(user_id=user_id).exclude(role_id__in=wanted).delete()
             for name in wanted:
