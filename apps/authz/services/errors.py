@@ -18,6 +18,7 @@ __all__ = [
     "RevocationCheckUnavailableError",
     "SessionNotFoundError",
     "TokenReusedError",
+    "UnknownRoleError",
 ]
 
 
@@ -60,3 +61,8 @@ class RevocationCheckUnavailableError(ServiceUnavailableError):
 
     code = "authz.revocation_unavailable"
     default_message = "Sign-in cannot be checked right now; try again shortly."
+
+
+class UnknownRoleError(InvalidInputError):
+    code = "authz.unknown_role"
+    default_message = "No such role."

@@ -116,7 +116,7 @@ class AuthzService(Service):
     @abc.abstractmethod
     def set_roles(self, *, user_id: uuid.UUID, roles: frozenset[str]) -> frozenset[str]:
         """Replace the user's extra roles (``"user"`` is implicit); returns the result. Unknown role names raise
-        ``InvalidInputError``. Idempotent.
+        ``UnknownRoleError``. Idempotent.
         """
 
     # --- API keys -----------------------------------------------------------------------------

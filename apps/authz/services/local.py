@@ -23,6 +23,7 @@ from apps.authz.services.errors import (
     MissingPermissionError,
     SessionNotFoundError,
     TokenReusedError,
+    UnknownRoleError,
 )
 from apps.authz.services.interface import AuthzService
 from apps.authz.services.rbac import grants
@@ -86,9 +87,11 @@ def _send_reuse_alert(user_id: uuid.UUID, session_id: uuid.UUID) -> None:
         logger.exception("could not send the refresh-reuse alert for session %s", session_id)
 
 
-def _publish_on_commit(session_ids: list[uuid.UUID]) -> None:
-    if session_ids:
-        transaction.on_commit(lambda: revocation.publish(session_ids))
+def _publish(session_ids: list[uuid.UUID]) -> None:
+    """Add revoked sessions to the Redis set right after our own transaction (not on the caller's commit):
+    if a caller's outer transaction rolls back, the only effect is that a live session's access tokens are
+    refused until they are refreshed, which fails safe."""
+    revocation.publish(session_ids)
 
 
 class LocalAuthzService(AuthzService):
@@ -132,7 +135,7 @@ class LocalAuthzService(AuthzService):
                 expires_at=now + timedelta(seconds=conf.get("AUTHZ_SESSION_LIFETIME")),
             )
             RefreshToken.objects.create(token_hash=tokens.digest(refresh), session=session)
-            _publish_on_commit(replaced)
+        _publish(replaced)
         return self._pair(session=session, refresh_token=refresh, issued_at=now)
 
     def refresh_tokens(self, *, refresh_token: str) -> TokenPairData:
@@ -169,11 +172,11 @@ class LocalAuthzService(AuthzService):
                 else:
                     session.revoked_at, session.revoked_reason = now, REUSE_REASON
                     session.save(update_fields=["revoked_at", "revoked_reason"])
-                    _publish_on_commit([session.id])
                     user_id, session_id = session.user_id, session.id
                     transaction.on_commit(lambda: _send_reuse_alert(user_id, session_id))
                     reused = True
         if reused:
+            _publish([session.id])
             logger.warning("refresh token reuse: session %s of user %s revoked", session.id, session.user_id)
             raise TokenReusedError()
         return self._pair(session=session, refresh_token=child, issued_at=issued_at)
@@ -216,7 +219,7 @@ class LocalAuthzService(AuthzService):
             )
             if not updated and not Session.objects.filter(id=session_id, user_id=user_id).exists():
                 raise SessionNotFoundError()
-            _publish_on_commit([session_id])
+        _publish([session_id])
 
     def revoke_all_sessions(
         self, *, user_id: uuid.UUID, reason: str, except_session_id: uuid.UUID | None = None
@@ -227,7 +230,7 @@ class LocalAuthzService(AuthzService):
                 live = live.exclude(id=except_session_id)
             ids = list(live.values_list("id", flat=True))
             Session.objects.filter(id__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason[:64])
-            _publish_on_commit(ids)
+        _publish(ids)
         return len(ids)
 
     # --- Roles and permissions ---------------------------------------------------------------
@@ -247,7 +250,7 @@ class LocalAuthzService(AuthzService):
         wanted = set(roles) - {selectors.BASE_ROLE}
         known = set(Role.objects.filter(name__in=wanted).values_list("name", flat=True))
         if wanted - known:
-            raise InvalidInputError("Unknown role.", roles=sorted(wanted - known))
+            raise UnknownRoleError(roles=sorted(wanted - known))
         with transaction.atomic():
             UserRole.objects.filter(user_id=user_id).exclude(role_id__in=wanted).delete()
             for name in wanted:
@@ -294,7 +297,7 @@ class LocalAuthzService(AuthzService):
             Session.objects.filter(user_id=user_id).delete()
             ApiKey.objects.filter(user_id=user_id).delete()
             UserRole.objects.filter(user_id=user_id).delete()
-            _publish_on_commit(ids)
+        _publish(ids)
 
     def export_user_data(self, *, user_id: uuid.UUID) -> dict[str, Any]:
         return {
