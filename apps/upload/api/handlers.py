@@ -22,7 +22,7 @@ from apps.upload.sniff import HEAD_SIZE, RASTER_IMAGE_TYPES, sniff
 from gau import blobs
 
 
-class ReceivedFile(UploadedFile[bytes]):
+class ReceivedFile(UploadedFile):  # type: ignore[type-arg]
     """What the handler hands to the view: the name from the request and where the bytes are."""
 
     def __init__(self, name: str, received: Received) -> None:
