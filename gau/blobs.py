@@ -190,8 +190,9 @@ class StreamWriter:
     Hashes what it writes (``sha256``) and counts it (``size``). Call :meth:`complete` or :meth:`abort`.
     """
 
-    def __init__(self, key: str, content_type: str = "application/octet-stream") -> None:
+    def __init__(self, key: str, content_type: str = "application/octet-stream", *, hashing: bool = True) -> None:
         self.key = key
+        self._hashing = hashing
         self.size = 0
         self.sha256 = hashlib.sha256()
         self._s3 = _s3()
@@ -208,7 +209,8 @@ class StreamWriter:
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
-        self.sha256.update(data)
+        if self._hashing:
+            self.sha256.update(data)
         if self._fh is not None:
             self._fh.write(data)
             return
