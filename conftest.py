@@ -15,6 +15,7 @@ import email
 import email.policy
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -399,3 +400,19 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 20, interval: float
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+# --- account/authz: in-process key caches must not outlive a flushed test database -------------------
+
+
+@pytest.fixture(autouse=True)
+def _authz_key_caches() -> Iterator[None]:
+    """Transactional tests truncate every table, signing keys included; authz keeps the active key and
+    the JWKS in process memory, so after such a test they would name keys that no longer exist."""
+    yield
+    if "apps.authz.keys" in sys.modules and "apps.authz.services.verifier" in sys.modules:
+        from apps.authz.keys import _active
+        from apps.authz.services.verifier import jwks_cache
+
+        _active.clear()
+        jwks_cache.clear()
