@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from apps.account.models import User, normalize_email
+from apps.account.models import TotpDevice, User, normalize_email
 
 
 def user_get(*, user_id: uuid.UUID) -> User | None:
@@ -25,3 +25,17 @@ def user_get_by_username(*, username: str) -> User | None:
 def user_get_by_phone(*, phone: str) -> User | None:
     """The user with this E.164 phone number, or ``None``."""
     return User.objects.filter(phone=phone.strip()).first() if phone.strip() else None
+
+
+def user_get_profile(*, user_id: uuid.UUID) -> User | None:
+    """The user with this id, in one query, with ``mfa_confirmed_at`` from their TOTP device, or ``None``.
+
+    "me" is the hottest authenticated read: a fixed raw query skips the ORM's per-call SQL compilation
+    (most of the cost of ``select_related`` on this box) while still returning a ``User``.
+    """
+    sql = (
+        f"SELECT u.*, t.confirmed_at AS mfa_confirmed_at FROM {User._meta.db_table} u "  # noqa: S608  # table names, not input
+        f"LEFT JOIN {TotpDevice._meta.db_table} t ON t.user_id = u.id WHERE u.id = %s"
+    )
+    found = list(User.objects.raw(sql, [user_id]))
+    return found[0] if found else None

@@ -47,7 +47,7 @@ def device_id(request: Request) -> str | None:
 
 def current_user(request: Request) -> User:
     """The active user behind the principal (a deleted or deactivated one is not signed in)."""
-    user = selectors.user_get(user_id=principal(request).user_id)
+    user = selectors.user_get_profile(user_id=principal(request).user_id)
     if user is None or not user.is_active:
         raise UnauthenticatedError()
     return user
@@ -235,7 +235,8 @@ class MeApi(APIView):
 
     @extend_schema(summary="My profile", responses={200: s.MeOut, **errors(401, 403)})
     def get(self, request: Request) -> Response:
-        return Response(s.MeOut(profile.me_data(current_user(request))).data)
+        # me_data is already plain JSON types for the orjson renderer; MeOut documents the shape.
+        return Response(profile.me_data(current_user(request)))
 
     @extend_schema(
         summary="Update my profile",

@@ -295,3 +295,13 @@ def test_export(api_client, make_user, mode) -> None:
     assert body["account"]["display_name"] == "Exporter"
     assert "authz" in body
     assert str(uuid.UUID(body["user_id"])) == str(user.id)
+
+
+def test_me_costs_one_query_and_token_verification_none(api_client, make_user, django_assert_num_queries) -> None:
+    """Bearer verification is local (public key in memory + one Redis read): the only query is the user row."""
+    user = make_user()
+    token = login(api_client, user.email).json()["access_token"]
+    client = bearer(Client_(), token)
+    assert client.get(ME).status_code == 200  # warms the JWKS cache
+    with django_assert_num_queries(1):
+        assert client.get(ME).status_code == 200
