@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.account.models import User
+from apps.account.models import ExternalIdentity, User
 
 
 @admin.register(User)
@@ -37,3 +37,13 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         count = queryset.update(is_active=False)
         self.message_user(request, f"{count} user(s) deactivated.")
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Sign-in identities at OpenID providers (Google), linked to users."""
+
+    list_display = ["user", "provider", "email", "issuer", "created_at"]
+    list_filter = ["provider"]
+    search_fields = ["email", "subject", "user__email"]
+    readonly_fields = ["user", "provider", "issuer", "subject", "email", "created_at"]
