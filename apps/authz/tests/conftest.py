@@ -19,7 +19,7 @@ def _fresh_process_caches() -> Iterator[None]:
     keys._active.clear()
     jwks_cache.clear()
     role_permissions.clear()
-    cache.delete_pattern("authz:*")
+    cache.delete_pattern("authz:*")  # type: ignore[attr-defined]  # django-redis
     yield
     keys._active.clear()
     jwks_cache.clear()

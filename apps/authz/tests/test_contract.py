@@ -41,14 +41,16 @@ def test_handle_resolves_to_the_transport(mode: DjangoClientTransport | None) ->
 def test_token_lifecycle(mode: DjangoClientTransport | None, user_id: uuid.UUID) -> None:
     pair = authz_service.issue_tokens(user_id=user_id, device_id="phone", user_agent="UA", ip="192.0.2.1")
     principal = authz_service.authenticate_token(access_token=pair.access_token)
-    assert principal.user_id == user_id and principal.session_id == pair.session_id
+    assert principal.user_id == user_id
+    assert principal.session_id == pair.session_id
     rotated = authz_service.refresh_tokens(refresh_token=pair.refresh_token)
     with pytest.raises(TokenReusedError):
         authz_service.refresh_tokens(refresh_token=pair.refresh_token)
     with pytest.raises(InvalidTokenError):
         authz_service.authenticate_token(access_token=rotated.access_token)
     (session,) = authz_service.list_sessions(user_id=user_id)
-    assert session.revoked_reason == "refresh_token_reused" and session.device_id == "phone"
+    assert session.revoked_reason == "refresh_token_reused"
+    assert session.device_id == "phone"
     if mode is not None:
         assert "/internal/rpc/authz/refresh_tokens/" in mode.calls
 
@@ -66,7 +68,9 @@ def test_sessions_and_errors(mode: DjangoClientTransport | None, user_id: uuid.U
 def test_api_keys_and_roles(mode: DjangoClientTransport | None, user_id: uuid.UUID) -> None:
     created = authz_service.create_api_key(user_id=user_id, name="ci", scopes=frozenset({"kanban:read"}))
     principal = authz_service.authenticate_api_key(api_key=created.key)
-    assert principal.kind == "api_key" and principal.scopes == {"kanban:read"} and principal.api_key_id == created.api_key.id
+    assert principal.kind == "api_key"
+    assert principal.scopes == {"kanban:read"}
+    assert principal.api_key_id == created.api_key.id
     assert [k.id for k in authz_service.list_api_keys(user_id=user_id)] == [created.api_key.id]
     with pytest.raises(ApiKeyNotFoundError):
         authz_service.revoke_api_key(user_id=uuid.uuid4(), api_key_id=created.api_key.id)
@@ -84,7 +88,11 @@ def test_api_keys_and_roles(mode: DjangoClientTransport | None, user_id: uuid.UU
 
 def test_local_and_remote_results_are_identical(user_id: uuid.UUID) -> None:
     authz_service.issue_tokens(user_id=user_id, device_id="x")
-    local = (authz_service.list_sessions(user_id=user_id), authz_service.get_jwks(), authz_service.list_role_permissions())
+    local = (
+        authz_service.list_sessions(user_id=user_id),
+        authz_service.get_jwks(),
+        authz_service.list_role_permissions(),
+    )
     with remote_mode("authz"):
         remote = (
             authz_service.list_sessions(user_id=user_id),
