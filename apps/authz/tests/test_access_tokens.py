@@ -25,7 +25,10 @@ def b64(data: bytes) -> str:
 
 def segments(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     header, payload, _ = token.split(".")
-    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+
+    def pad(s: str) -> str:
+        return s + "=" * (-len(s) % 4)
+
     return json.loads(base64.urlsafe_b64decode(pad(header))), json.loads(base64.urlsafe_b64decode(pad(payload)))
 
 
@@ -53,7 +56,9 @@ def test_issued_token_carries_the_agreed_claims(user_id: uuid.UUID) -> None:
     assert pair.token_type == "Bearer"
     assert pair.refresh_token.startswith("gau_rt_")
     principal = authz_service.authenticate_token(access_token=pair.access_token)
-    assert principal == PrincipalData(user_id=user_id, kind="user", session_id=pair.session_id, roles=frozenset({"user"}))
+    assert principal == PrincipalData(
+        user_id=user_id, kind="user", session_id=pair.session_id, roles=frozenset({"user"})
+    )
 
 
 def test_jwks_publishes_only_public_material(user_id: uuid.UUID) -> None:

@@ -38,14 +38,18 @@ def test_refresh_endpoint(api_client: Any, user_id: uuid.UUID) -> None:
     assert response.status_code == 200, response.content
     body = response.json()
     assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 600
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 600
     assert response["Cache-Control"] == "no-store"
     again = api_client.post("/api/v2/authz/token/refresh", {"refresh_token": pair.refresh_token})
-    assert again.status_code == 401 and error_code(again) == "authz.token_reused"
+    assert again.status_code == 401
+    assert error_code(again) == "authz.token_reused"
     dead = api_client.post("/api/v2/authz/token/refresh", {"refresh_token": body["refresh_token"]})
-    assert dead.status_code == 401 and error_code(dead) == "authz.invalid_token"
+    assert dead.status_code == 401
+    assert error_code(dead) == "authz.invalid_token"
     bad = api_client.post("/api/v2/authz/token/refresh", {})
-    assert bad.status_code == 400 and error_code(bad) == "invalid_input"
+    assert bad.status_code == 400
+    assert error_code(bad) == "invalid_input"
 
 
 def test_bearer_authentication_sets_a_principal(api_client: Any, user_id: uuid.UUID) -> None:
@@ -65,7 +69,8 @@ def test_invalid_or_revoked_bearer_is_401_in_the_error_shape(api_client: Any, us
     assert response["WWW-Authenticate"].startswith("Bearer")
     authz_service.revoke_session(user_id=user_id, session_id=pair.session_id, reason="logout")
     response = bearer(api_client, pair).get("/probe/kanban")
-    assert response.status_code == 401 and error_code(response) == "authz.invalid_token"
+    assert response.status_code == 401
+    assert error_code(response) == "authz.invalid_token"
 
 
 def test_redis_down_answers_503_with_retry_after(api_client: Any, user_id: uuid.UUID, settings: Any) -> None:
@@ -104,23 +109,27 @@ class TestApiKeys:
         assert created.status_code == 201, created.content
         body = created.json()
         key = body["key"]
-        assert key.startswith(body["prefix"]) and len(key) > 40
+        assert key.startswith(body["prefix"])
+        assert len(key) > 40
         assert created["Cache-Control"] == "no-store"
 
-        listed = api_client.get("/api/v2/authz/api-keys").json()
+        listed = api_client.get("/api/v2/authz/api-keys").json()["results"]
         assert [k["id"] for k in listed] == [body["id"]]
-        assert "key" not in listed[0] and listed[0]["last_used_at"] is None
+        assert "key" not in listed[0]
+        assert listed[0]["last_used_at"] is None
 
         api_client.credentials(HTTP_X_API_KEY=key)
         used = api_client.get("/probe/kanban")
-        assert used.status_code == 200 and used.json() == {"user_id": str(user_id), "kind": "api_key"}
+        assert used.status_code == 200
+        assert used.json() == {"user_id": str(user_id), "kind": "api_key"}
         bearer(api_client, pair)
-        assert api_client.get("/api/v2/authz/api-keys").json()[0]["last_used_at"] is not None
+        assert api_client.get("/api/v2/authz/api-keys").json()["results"][0]["last_used_at"] is not None
 
         assert api_client.delete(f"/api/v2/authz/api-keys/{body['id']}").status_code == 204
         api_client.credentials(HTTP_X_API_KEY=key)
         refused = api_client.get("/probe/kanban")
-        assert refused.status_code == 401 and error_code(refused) == "authz.invalid_token"
+        assert refused.status_code == 401
+        assert error_code(refused) == "authz.invalid_token"
 
     def test_scopes_are_enforced(self, api_client: Any, user_id: uuid.UUID) -> None:
         pair = authz_service.issue_tokens(user_id=user_id)
@@ -131,7 +140,8 @@ class TestApiKeys:
         api_client.credentials(HTTP_X_API_KEY=read_key)
         assert api_client.get("/probe/kanban").status_code == 200
         denied = api_client.post("/probe/kanban", {})
-        assert denied.status_code == 403 and error_code(denied) == "authz.insufficient_scope"
+        assert denied.status_code == 403
+        assert error_code(denied) == "authz.insufficient_scope"
 
         api_client.credentials(HTTP_X_API_KEY=write_key)
         assert api_client.post("/probe/kanban", {}).status_code == 201
@@ -171,11 +181,12 @@ class TestApiKeys:
         key_id = self.create(api_client, owner, scopes=["kanban:read"]).json()["id"]
         stranger = authz_service.issue_tokens(user_id=uuid.uuid4())
         bearer(api_client, stranger)
-        assert api_client.get("/api/v2/authz/api-keys").json() == []
+        assert api_client.get("/api/v2/authz/api-keys").json()["results"] == []
         response = api_client.delete(f"/api/v2/authz/api-keys/{key_id}")
-        assert response.status_code == 404 and error_code(response) == "authz.api_key_not_found"
+        assert response.status_code == 404
+        assert error_code(response) == "authz.api_key_not_found"
         bearer(api_client, owner)
-        assert len(api_client.get("/api/v2/authz/api-keys").json()) == 1
+        assert len(api_client.get("/api/v2/authz/api-keys").json()["results"]) == 1
 
     def test_anonymous_is_401(self, api_client: Any) -> None:
         assert api_client.get("/api/v2/authz/api-keys").status_code == 401
@@ -186,7 +197,8 @@ class TestPermissions:
     def test_has_permission_follows_roles(self, api_client: Any, user_id: uuid.UUID) -> None:
         plain = authz_service.issue_tokens(user_id=user_id)
         response = bearer(api_client, plain).get("/probe/staff")
-        assert response.status_code == 403 and error_code(response) == "authz.permission_denied"
+        assert response.status_code == 403
+        assert error_code(response) == "authz.permission_denied"
 
         assert authz_service.set_roles(user_id=user_id, roles=frozenset({"staff"})) == {"user", "staff"}
         staff = authz_service.issue_tokens(user_id=user_id)  # roles travel in the token
@@ -214,7 +226,8 @@ def test_user_data_export_and_delete(api_client: Any, user_id: uuid.UUID) -> Non
     authz_service.create_api_key(user_id=user_id, name="ci", scopes=frozenset({"kanban:read"}))
     exported = authz_service.export_user_data(user_id=user_id)
     assert exported["roles"] == ["user"]
-    assert len(exported["sessions"]) == 1 and len(exported["api_keys"]) == 1
+    assert len(exported["sessions"]) == 1
+    assert len(exported["api_keys"]) == 1
     assert "key_hash" not in str(exported)
     authz_service.delete_user_data(user_id=user_id)
     assert authz_service.list_sessions(user_id=user_id) == []

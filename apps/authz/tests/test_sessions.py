@@ -174,7 +174,7 @@ class TestRevocation:
 
         pair = authz_service.issue_tokens(user_id=user_id)
         authz_service.revoke_session(user_id=user_id, session_id=pair.session_id, reason="logout")
-        cache.delete_pattern("authz:*")  # as if Redis had been flushed or down during the revocation
+        cache.delete_pattern("authz:*")  # type: ignore[attr-defined]  # django-redis  # as if Redis had been flushed or down during the revocation
         authz_service.authenticate_token(access_token=pair.access_token)
         assert republish_revocations() == 1
         with pytest.raises(InvalidTokenError):
@@ -221,7 +221,8 @@ def test_concurrent_refresh_exactly_one_wins(user_id: uuid.UUID) -> None:
     wins = [r for r in results if isinstance(r, TokenPairData)]
     losses = [r for r in results if isinstance(r, Exception)]
     assert len(wins) == 1, results
-    assert len(losses) == 1 and isinstance(losses[0], TokenReusedError), results
+    assert len(losses) == 1
+    assert isinstance(losses[0], TokenReusedError), results
     rows = RefreshToken.objects.filter(session_id=pair.session_id)
     assert rows.count() == 2  # the original and exactly one successor: nothing half-rotated
     assert rows.filter(used_at__isnull=True).count() == 1
