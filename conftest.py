@@ -392,6 +392,47 @@ def celery_worker(_celery_worker_session: CeleryWorkerProcess, transactional_db:
     return _celery_worker_session
 
 
+class ServerFactory:
+    """``factory(**env)`` starts gunicorn serving Gau with extra environment and returns its base URL;
+    ``factory.stop(url)`` stops that server (e.g. to simulate an outage)."""
+
+    def __init__(self, tmp_path: Path, s3: S3Server, smtp: SmtpSink) -> None:
+        self.tmp_path, self.s3, self.smtp = tmp_path, s3, smtp
+        self.servers: dict[str, Any] = {}
+
+    def __call__(self, **env: str) -> str:
+        port = processes.free_port()
+        proc = processes.start(
+            [
+                processes.PYTHON,
+                "-m",
+                "gunicorn",
+                "gau.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "1",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            env=child_env(self.s3, self.smtp, PORT=str(port), **env),
+            log_path=self.tmp_path / f"gunicorn-{port}.log",
+        )
+        url = f"http://127.0.0.1:{port}"
+        self.servers[url] = proc
+        processes.wait_until(lambda: processes.port_open("127.0.0.1", port), timeout=30, what="gunicorn", proc=proc)
+        return url
+
+    def stop(self, url: str) -> None:
+        processes.stop(self.servers[url])
+
+    def stop_all(self) -> None:
+        for proc in self.servers.values():
+            processes.stop(proc)
+
+
 @pytest.fixture
 def gau_server(
     tmp_path: Path, s3: S3Server, _smtp_session: SmtpSink, transactional_db: None
