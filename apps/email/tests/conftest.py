@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture
 def eager() -> Iterator[None]:
     """Run Celery tasks in-process (the embedded, broker-less mode) for this test."""
-    from gau.celery import app
+    from celery import current_app as app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
