@@ -87,7 +87,8 @@ def test_email_stats_counts_by_template_and_status() -> None:
     out = StringIO()
     call_command("email_stats", "--since", "1h", stdout=out)
     text = out.getvalue()
-    assert "email/test" in text and "account/verify_email" in text
+    assert "email/test" in text
+    assert "account/verify_email" in text
     assert "total: failed=1, sent=2" in text
 
 
@@ -112,7 +113,8 @@ def test_admin_lists_previews_and_retries(client, smtp, eager) -> None:
     assert b"h@example.com" in listing.content
     page = client.get(f"/admin/email/outboundemail/{row.pk}/change/")
     assert page.status_code == 200
-    assert b"Confirm your email address" in page.content and b"srcdoc=" in page.content
+    assert b"Confirm your email address" in page.content
+    assert b"srcdoc=" in page.content
     done = client.post(
         "/admin/email/outboundemail/", {"action": "retry", "_selected_action": [str(row.pk)]}, follow=True
     )
