@@ -65,7 +65,9 @@ def deliver(self: Task, email_id: str) -> str:  # type: ignore[type-arg]
     return delivery.deliver(uuid.UUID(email_id), eager=bool(self.request.is_eager))
 
 
-@shared_task(name="email.sweep", base=OutboxTask, acks_late=True, ignore_result=True, time_limit=120)
+@shared_task(
+    name="email.sweep", base=OutboxTask, acks_late=True, ignore_result=True, soft_time_limit=100, time_limit=120
+)
 def sweep() -> int:
     """Re-publish rows stuck in ``queued``/``sending`` (run by beat every EMAIL_SWEEP_INTERVAL seconds)."""
     return delivery.sweep()
