@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from apps.authz.services import PrincipalData
-from apps.upload.tests.images import image_bytes
 from gau import blobs
+from tests.support.images import image_bytes
 
 pytestmark = pytest.mark.django_db
 
