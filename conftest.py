@@ -323,16 +323,16 @@ def celery_worker(_celery_worker_session: Any, transactional_db: None) -> Any:
     return _celery_worker_session
 
 
-@pytest.fixture
-def gau_server(
-    tmp_path: Path, s3: S3Server, _smtp_session: SmtpSink, transactional_db: None
-) -> Iterator[Callable[..., str]]:
-    """Factory: ``gau_server(GAU_SERVED_APPS="account", ...)`` starts gunicorn and returns its base URL."""
-    started: list[Any] = []
+class ServerFactory:
+    """``factory(**env)`` starts gunicorn serving Gau with extra environment and returns its base URL;
+    ``factory.stop(url)`` stops that server (e.g. to simulate an outage)."""
 
-    def start(**env: str) -> str:
+    def __init__(self, tmp_path: Path, s3: S3Server, smtp: SmtpSink) -> None:
+        self.tmp_path, self.s3, self.smtp = tmp_path, s3, smtp
+        self.servers: dict[str, Any] = {}
+
+    def __call__(self, **env: str) -> str:
         port = processes.free_port()
-        log = tmp_path / f"gunicorn-{port}.log"
         proc = processes.start(
             [
                 processes.PYTHON,
@@ -348,16 +348,30 @@ def gau_server(
                 "--access-logfile",
                 "-",
             ],
-            env=child_env(s3, _smtp_session, PORT=str(port), **env),
-            log_path=log,
+            env=child_env(self.s3, self.smtp, PORT=str(port), **env),
+            log_path=self.tmp_path / f"gunicorn-{port}.log",
         )
-        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        self.servers[url] = proc
         processes.wait_until(lambda: processes.port_open("127.0.0.1", port), timeout=30, what="gunicorn", proc=proc)
-        return f"http://127.0.0.1:{port}"
+        return url
 
-    yield start
-    for proc in started:
-        processes.stop(proc)
+    def stop(self, url: str) -> None:
+        processes.stop(self.servers[url])
+
+    def stop_all(self) -> None:
+        for proc in self.servers.values():
+            processes.stop(proc)
+
+
+@pytest.fixture
+def gau_server(
+    tmp_path: Path, s3: S3Server, _smtp_session: SmtpSink, transactional_db: None
+) -> Iterator[ServerFactory]:
+    """Start real Gau server processes sharing the test database: ``gau_server(GAU_SERVED_APPS="account")``."""
+    factory = ServerFactory(tmp_path, s3, _smtp_session)
+    yield factory
+    factory.stop_all()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from gau.api.errors import error_response
 from gau.api.renderers import dumps
+from gau.rpc.service import service_for_app
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -50,8 +51,21 @@ def _check_storage() -> None:
         default_storage.listdir("")
 
 
+def _check_service(app: str) -> Callable[[], None]:
+    def check() -> None:
+        status = service_for_app(app).resolve().ping()
+        if status.app != app:
+            raise RuntimeError(f"{app} answered as {status.app}")
+
+    return check
+
+
 def checks() -> dict[str, Callable[[], None]]:
-    """The readiness checks that apply to this configuration."""
+    """The readiness checks that apply to this configuration.
+
+    Besides the backing services, every app this process calls over HTTP (``GAU_SERVICE_URLS``) is
+    pinged through its interface, so a split deployment reports which remote app it cannot reach.
+    """
     found: dict[str, Callable[[], None]] = {
         "database": _check_databases,
         "cache": _check_cache,
@@ -59,6 +73,8 @@ def checks() -> dict[str, Callable[[], None]]:
     }
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         found["broker"] = _check_broker
+    for app in settings.GAU_SERVICE_URLS:
+        found[f"service:{app}"] = _check_service(app)
     return found
 
 

@@ -82,9 +82,9 @@ def test_errors_are_identical_both_ways() -> None:
 
 def test_bad_arguments_fail_like_a_local_call(mode: DjangoClientTransport | None) -> None:
     with pytest.raises(TypeError):
-        account_service.get_user(uid=uuid.uuid4())
+        account_service.get_user(uid=uuid.uuid4())  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        account_service.get_user()
+        account_service.get_user()  # type: ignore[call-arg]
 
 
 def test_ping_reports_the_app(mode: DjangoClientTransport | None) -> None:

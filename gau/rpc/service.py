@@ -15,7 +15,7 @@ import os
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, cast
+from typing import Any, ClassVar, Self, cast, overload
 
 import pydantic
 from django.conf import settings
@@ -57,7 +57,11 @@ class ServiceStatusData(DataModel):
     pid: int
 
 
-def rpc_method[F: Callable[..., Any]](func: F | None = None, *, idempotent: bool = False) -> Any:
+@overload
+def rpc_method[F: Callable[..., Any]](func: F, /) -> F: ...
+@overload
+def rpc_method[F: Callable[..., Any]](*, idempotent: bool = False) -> Callable[[F], F]: ...
+def rpc_method[F: Callable[..., Any]](func: F | None = None, /, *, idempotent: bool = False) -> F | Callable[[F], F]:
     """Mark an interface method as callable across the boundary.
 
     ``idempotent=True`` lets the remote client retry it once after a connection failure.

@@ -1,0 +1,103 @@
+"""Configuration comes from the environment; bad values fail at start-up with one line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gau.config import APP_NAMES, ConfigError, load
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = {"SECRET_KEY": "x" * 40}
+
+
+def test_embedded_defaults() -> None:
+    config = load({"DEBUG": "true"})
+    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.redis_url is None
+    assert config.celery_broker_url is None
+    assert config.email["BACKEND"].endswith("console.EmailBackend")
+    assert config.s3 is None
+    assert config.served_apps == APP_NAMES
+    assert config.service_urls == {}
+    assert config.port == 8000
+    assert config.public_base_url == "http://127.0.0.1:8000"
+
+
+def test_real_parts_by_url() -> None:
+    config = load(
+        {
+            **BASE,
+            "DATABASE_URL": "postgres://gau:pw@db:5432/gau",
+            "DATABASE_REPLICA_URL": "postgres://gau:pw@replica:5432/gau",
+            "REDIS_URL": "redis://cache:6379/0",
+            "CELERY_BROKER_URL": "amqp://guest:guest@mq:5672//",
+            "EMAIL_URL": "smtp+tls://user%40x.com:p%40ss@mail:587",
+            "S3_BUCKET": "media",
+            "S3_ENDPOINT_URL": "http://minio:9000",
+            "GAU_SERVED_APPS": "account,authz",
+            "GAU_SERVICE_URLS": "upload=http://upload:8000, cdn=http://cdn:8000",
+            "GAU_INTERNAL_KEYS": "k" * 32 + "," + "o" * 32,
+            "PORT": "9000",
+        }
+    )
+    assert config.database["ENGINE"] == "django.db.backends.postgresql"
+    assert config.database["HOST"] == "db"
+    assert config.database_replica is not None
+    assert config.database_replica["HOST"] == "replica"
+    assert config.email["OPTIONS"]["username"] == "user@x.com"
+    assert config.email["OPTIONS"]["password"] == "p@ss"
+    assert config.email["OPTIONS"]["use_tls"] is True
+    assert config.s3 is not None
+    assert config.s3["endpoint_url"] == "http://minio:9000"
+    assert config.served_apps == ("account", "authz")
+    assert config.service_urls == {"upload": "http://upload:8000", "cdn": "http://cdn:8000"}
+    assert config.internal_keys == ("k" * 32, "o" * 32)
+    assert config.port == 9000
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({**BASE, "DEBUG": "maybe"}, "DEBUG"),
+        ({**BASE, "PORT": "eighty"}, "PORT"),
+        ({**BASE, "PORT": "70000"}, "PORT"),
+        ({**BASE, "DATABASE_URL": "mysql://db/gau"}, "DATABASE_URL"),
+        ({**BASE, "DATABASE_URL": "postgres://db:5432/"}, "DATABASE_URL"),
+        ({**BASE, "REDIS_URL": "http://cache"}, "REDIS_URL"),
+        ({**BASE, "CELERY_BROKER_URL": "kafka://mq"}, "CELERY_BROKER_URL"),
+        ({**BASE, "EMAIL_URL": "pop3://mail"}, "EMAIL_URL"),
+        ({**BASE, "EMAIL_URL": "smtp://mail:port"}, "EMAIL_URL"),
+        ({**BASE, "S3_ENDPOINT_URL": "http://minio:9000"}, "S3_ENDPOINT_URL"),
+        ({**BASE, "S3_BUCKET": "b", "S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
+        ({**BASE, "GAU_SERVED_APPS": "account,billing"}, "GAU_SERVED_APPS"),
+        ({**BASE, "GAU_SERVICE_URLS": "authz"}, "GAU_SERVICE_URLS"),
+        ({**BASE, "GAU_SERVICE_URLS": "authz=ftp://x", "GAU_INTERNAL_KEYS": "k" * 32}, "GAU_SERVICE_URLS"),
+        ({**BASE, "GAU_SERVICE_URLS": "authz=http://authz:8000"}, "GAU_INTERNAL_KEYS"),
+        ({**BASE, "GAU_INTERNAL_KEYS": "too-short"}, "GAU_INTERNAL_KEYS"),
+        ({**BASE, "GAU_SERVED_APP": "account"}, "GAU_SERVED_APP"),
+        ({**BASE, "PUBLIC_BASE_URL": "gau.example.com"}, "PUBLIC_BASE_URL"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(env)
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_start_up_fails_with_one_clear_line() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update({"DJANGO_SETTINGS_MODULE": "gau.settings", "SECRET_KEY": "x" * 40, "PORT": "eighty"})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr == "gau: configuration error: PORT: expected an integer, got 'eighty'\n"
