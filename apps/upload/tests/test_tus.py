@@ -91,7 +91,7 @@ def test_termination_and_strangers(user_client, s3) -> None:
     url = create(user_client, 100)
     assert patch(user_client, url, 0, b"a" * 50).status_code == 204
     stranger: Any = APIClient()
-    stranger.force_authenticate(user=PrincipalData(user_id=uuid.uuid4(), kind="user"))  # type: ignore[arg-type]
+    stranger.force_authenticate(user=PrincipalData(user_id=uuid.uuid4(), kind="user"))
     assert stranger.head(url, **TUS).status_code == 404
     assert patch(stranger, url, 50, b"b").status_code == 404
     assert stranger.delete(url, **TUS).status_code == 404
