@@ -194,8 +194,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # authz: bearer JWTs (verified without the database) and X-API-Key; request.user is a PrincipalData.
+    # ScopeRequired lets anonymous and session callers through but holds API keys to their scopes.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.authz.services.drf.BearerTokenAuthentication",
+        "apps.authz.services.drf.ApiKeyAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.authz.services.drf.ScopeRequired"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "gau.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,6 +1,7 @@
 """Every service interface's signatures, as a JSON snapshot: a contract change shows up in review.
 
-After a deliberate change, regenerate with: ``UPDATE_SNAPSHOTS=1 make pytest PYTEST_ARGS=tests/test_interface_snapshot.py``.
+After a deliberate change, regenerate with:
+``UPDATE_SNAPSHOTS=1 make pytest PYTEST_ARGS=tests/test_interface_snapshot.py``.
 """
 
 from __future__ import annotations

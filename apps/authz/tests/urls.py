@@ -1,0 +1,42 @@
+"""A test URLconf: the real site plus probe views that exercise the DRF classes as other apps use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.authz.services import HasPermission, IsAuthenticatedPrincipal, PrincipalData
+from gau.urls import urlpatterns as site_patterns
+
+
+class KanbanProbeApi(APIView):
+    """Stands in for another app's view: scopes are checked against ``authz_app``."""
+
+    authz_app = "kanban"
+    permission_classes = [IsAuthenticatedPrincipal]
+
+    def get(self, request: Request) -> Response:
+        principal: PrincipalData = request.user  # type: ignore[assignment]
+        return Response({"user_id": str(principal.user_id), "kind": principal.kind})
+
+    def post(self, request: Request) -> Response:
+        return Response({"ok": True}, status=201)
+
+
+class StaffProbeApi(APIView):
+    authz_app = "kanban"
+    permission_classes: list[Any] = [IsAuthenticatedPrincipal, HasPermission("authz.view_sessions")]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    *site_patterns,
+    path("probe/kanban", KanbanProbeApi.as_view()),
+    path("probe/staff", StaffProbeApi.as_view()),
+]
