@@ -23,7 +23,8 @@ from bench import lib
 NAME = "framework"
 TARGET = 0.40
 PATH = "/bench/ping"
-#: One sync worker per server: the box has 2 cores, one for the server under load, one for wrk.
+#: The production worker class (gthread, see docs/decisions/0001), one process per server: the box has
+#: 2 cores, one for the server under load and one for wrk.
 GUNICORN = {"workers": 1, "threads": 4, "worker_class": "gthread"}
 
 
@@ -31,7 +32,7 @@ def main() -> int:
     lib.ensure_wrk()
     env = lib.server_env()
     print(
-        f"{NAME}: gunicorn {GUNICORN['worker_class']} x{GUNICORN['workers']}, "
+        f"{NAME}: gunicorn {GUNICORN['worker_class']} {GUNICORN['workers']}x{GUNICORN['threads']}, "
         f"wrk {int(lib.knob('connections', 16))} connections, {lib.knob('duration', 6):g}s x "
         f"{int(lib.knob('rounds', 3))} rounds per side, interleaved",
         flush=True,
