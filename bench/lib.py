@@ -14,8 +14,9 @@ loopback ALLOWED_HOSTS) on the *embedded* defaults (a throwaway SQLite file, loc
 tasks): the service URLs of the caller's shell are removed, so a framework figure never depends on
 whatever PostgreSQL or Redis happens to be doing. A benchmark that needs the real services (identity,
 CDN) passes ``services=True``: then ``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL`` are taken
-from the environment (the same variables a test run uses), falling back to the local defaults, and it
-calls :func:`migrate` first. Anything else goes through ``extra``.
+from the environment (the same variables a test run uses), falling back to the local defaults, as are
+``EMAIL_URL`` and the ``S3_*`` variables when set; it calls :func:`migrate` first (which creates the
+PostgreSQL database if missing). Anything else (``GAU_SERVED_APPS``...) goes through ``extra``.
 
 Knobs (set by ``bench/run.py`` options or by hand): ``BENCH_DURATION`` (seconds per wrk run),
 ``BENCH_ROUNDS`` (runs per side), ``BENCH_CONNECTIONS``, ``BENCH_WARMUP`` (seconds).
@@ -40,6 +41,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -151,6 +153,9 @@ def server_env(*, services: bool = False, extra: Mapping[str, str] | None = None
         }
     )
     if services:
+        for name in SERVICE_VARIABLES:  # S3_*, EMAIL_URL... pass through when the shell sets them
+            if os.environ.get(name) and not name.startswith("GAU_"):
+                env[name] = os.environ[name]
         for name, default in SERVICE_DEFAULTS.items():
             env[name] = os.environ.get(name) or default
     else:
@@ -173,8 +178,24 @@ def scratch_dir() -> Path:
     return _SCRATCH[0]
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names if it does not exist (SQLite creates itself)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = unquote(parts.path.lstrip("/"))
+    admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def migrate(env: Mapping[str, str], *, settings: str = "gau.settings") -> None:
-    """Apply migrations with ``env`` (for benchmarks that touch the database)."""
+    """Create the database if needed and apply migrations with ``env`` (for benchmarks that use it)."""
+    ensure_database(env.get("DATABASE_URL", ""))
     result = subprocess.run(
         [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
