@@ -29,7 +29,8 @@ RUN pip install -r requirements.txt
 RUN groupadd --system --gid 10001 gau \
     && useradd --system --uid 10001 --gid gau --home-dir /app --shell /usr/sbin/nologin gau
 
-COPY --chown=gau:gau . .
+# Code stays owned by root (read-only for the app user); only var/ (static, media) belongs to gau.
+COPY . .
 
 # Static files are collected at build time (served by WhiteNoise). The key is a throwaway used only
 # for this step; the real one comes from the environment at run time.
