@@ -6,6 +6,7 @@ console email, local media folder). Each real part is switched on by its URL var
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# --- Uploads and image CDN (apps/upload, apps/cdn; see their READMEs) --------------------------
+UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES") or 1024**3)
+UPLOAD_MAX_PIXELS = 50_000_000
+CDN_MAX_SOURCE_PIXELS = 50_000_000
+CDN_REDIS_MAX_ENTRY_BYTES = 512 * 1024
+CDN_REDIS_TTL = 24 * 3600

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +49,7 @@ _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _PARAMS = frozenset({"w", "h", "fit", "format", "q", "exp", "sig", "name"})
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)$")
 META_TTL = 300
+_store_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cdn-store")
 
 
 class BadParams(Exception):
@@ -125,10 +127,17 @@ def _not_modified(request: HttpRequest, etag: str, last_modified: float) -> bool
 
 
 def _headers(
-    response: HttpResponseBase, *, etag: str, last_modified: float, cache_control: str, inline: bool, vary: bool
+    response: HttpResponseBase,
+    *,
+    etag: str,
+    last_modified: float,
+    cache_control: str,
+    inline: bool,
+    vary: bool,
+    last_modified_http: str = "",
 ) -> None:
     response["ETag"] = etag
-    response["Last-Modified"] = formatdate(last_modified, usegmt=True)
+    response["Last-Modified"] = last_modified_http or formatdate(last_modified, usegmt=True)
     response["Cache-Control"] = cache_control
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = IMAGE_CSP if inline else STRICT_CSP
@@ -162,6 +171,7 @@ def _serve_variant(
         cache_control=cache_control,
         inline=True,
         vary=vary,
+        last_modified_http=variant.last_modified_http,
     )
     return response
 
@@ -227,7 +237,7 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant |
     def wrap(body: bytes) -> cache.CachedVariant:
         return cache.CachedVariant(body, CONTENT_TYPES[spec.format], etag, last_modified, meta.public)
 
-    if (body := blobs.read_bytes(stored_key)) is not None:
+    if cache.is_stored(key, cid) and (body := blobs.read_bytes(stored_key)) is not None:
         variant = wrap(body)
         cache.put(key, cid, variant)
         return variant
@@ -239,16 +249,26 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant |
             return wrap(body)
         # The other generator died or was slow: generate ourselves.
     try:
-        source = blobs.read_bytes(blobs.object_key(key))
+        source = cache.get_source(key)
         if source is None:
-            return None
+            source = blobs.read_bytes(blobs.object_key(key))
+            if source is None:
+                return None
+            cache.put_source(key, source)
         body, _, _ = render(source, spec)
-        blobs.put_bytes(stored_key, body, CONTENT_TYPES[spec.format])
         variant = wrap(body)
         cache.put(key, cid, variant)
+        # Persisting to object storage is off the response path: content-addressed, so a late or
+        # repeated write can never store anything but the right bytes.
+        _store_pool.submit(_store_variant, key, cid, body, CONTENT_TYPES[spec.format])
         return variant
     finally:
         cache.release(key, cid)
+
+
+def _store_variant(key: str, cid: str, body: bytes, content_type: str) -> None:
+    blobs.put_bytes(blobs.variant_prefix(key) + cid, body, content_type)
+    cache.mark_stored(key, cid)
 
 
 def _serve_original(request: HttpRequest, meta: StoredObjectData, *, cache_control: str) -> HttpResponseBase:

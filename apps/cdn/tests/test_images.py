@@ -15,6 +15,7 @@ from PIL import Image
 
 from apps.cdn import cache
 from apps.upload.services import upload_service
+from conftest import wait_for
 from gau import blobs
 from tests.support.images import image_bytes
 
@@ -58,7 +59,7 @@ def test_full_cycle_variant_304_delete(client: Client, jpeg_file, owner_id, s3) 
     assert etag.startswith(f'"{jpeg_file.sha256[:32]}-')
     assert response["Last-Modified"]
     key = key_of(jpeg_file)
-    assert any(k.startswith(blobs.variant_prefix(key)) for k in s3.keys("variants/"))
+    assert wait_for(lambda: bool(s3.keys(blobs.variant_prefix(key))))
     assert cache.get(key, "w400h0-cover-q80.webp") is not None
 
     again = client.get(url + "?w=400&format=webp", HTTP_IF_NONE_MATCH=etag)
@@ -78,7 +79,7 @@ def test_delete_removes_variants_and_redis_entries(client: Client, owner_id, s3)
     )
     key = key_of(created)
     assert client.get(path_of(created.url) + "?w=128&h=128&format=png").status_code == 200
-    assert s3.keys(blobs.variant_prefix(key))
+    assert wait_for(lambda: bool(s3.keys(blobs.variant_prefix(key))))
     upload_service.delete_file(file_id=created.id, owner_id=owner_id)  # commits: purge runs on commit
     assert s3.keys(blobs.variant_prefix(key)) == []
     assert cache.get(key, "w128h128-cover-q80.png") is None
