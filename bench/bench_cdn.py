@@ -51,7 +51,7 @@ def raw_variant(source: bytes, width: int, quality: int) -> bytes:
     """The baseline: Pillow alone doing what a miss does (same draft decode, orientation, resize, encode)."""
     img: Image.Image = Image.open(io.BytesIO(source))
     height = round(img.height * width / img.width)
-    img.draft("RGB", (width, height))  # type: ignore[attr-defined]
+    img.draft("RGB", (width, height))
     img = ImageOps.exif_transpose(img)
     img = img.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     buf = io.BytesIO()
