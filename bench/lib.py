@@ -14,8 +14,9 @@ loopback ALLOWED_HOSTS) on the *embedded* defaults (a throwaway SQLite file, loc
 tasks): the service URLs of the caller's shell are removed, so a framework figure never depends on
 whatever PostgreSQL or Redis happens to be doing. A benchmark that needs the real services (identity,
 CDN) passes ``services=True``: then ``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL`` are taken
-from the environment (the same variables a test run uses), falling back to the local defaults, and it
-calls :func:`migrate` first. Anything else goes through ``extra``.
+from the environment (the same variables a test run uses), falling back to the local defaults, as are
+``EMAIL_URL`` and the ``S3_*`` variables when set; it calls :func:`migrate` first (which creates the
+PostgreSQL database if missing). Anything else (``GAU_SERVED_APPS``...) goes through ``extra``.
 
 Knobs (set by ``bench/run.py`` options or by hand): ``BENCH_DURATION`` (seconds per wrk run),
 ``BENCH_ROUNDS`` (runs per side), ``BENCH_CONNECTIONS``, ``BENCH_WARMUP`` (seconds).
@@ -24,6 +25,7 @@ Knobs (set by ``bench/run.py`` options or by hand): ``BENCH_DURATION`` (seconds 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -40,6 +42,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -151,6 +154,9 @@ def server_env(*, services: bool = False, extra: Mapping[str, str] | None = None
         }
     )
     if services:
+        for name in SERVICE_VARIABLES:  # S3_*, EMAIL_URL... pass through when the shell sets them
+            if os.environ.get(name) and not name.startswith("GAU_"):
+                env[name] = os.environ[name]
         for name, default in SERVICE_DEFAULTS.items():
             env[name] = os.environ.get(name) or default
     else:
@@ -173,8 +179,24 @@ def scratch_dir() -> Path:
     return _SCRATCH[0]
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names if it does not exist (SQLite creates itself)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = unquote(parts.path.lstrip("/"))
+    admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def migrate(env: Mapping[str, str], *, settings: str = "gau.settings") -> None:
-    """Apply migrations with ``env`` (for benchmarks that touch the database)."""
+    """Create the database if needed and apply migrations with ``env`` (for benchmarks that use it)."""
+    ensure_database(env.get("DATABASE_URL", ""))
     result = subprocess.run(
         [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
@@ -185,6 +207,23 @@ def migrate(env: Mapping[str, str], *, settings: str = "gau.settings") -> None:
     )
     if result.returncode != 0:
         raise BenchError(f"migrate failed: {(result.stdout + result.stderr)[-2000:]}")
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_group_cpu(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in process group ``pgid`` (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process exited while we looked
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[2]) == pgid:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _CLK_TCK
 
 
 @dataclass
@@ -198,6 +237,14 @@ class Server:
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's live processes (master and workers).
+
+        Per-request CPU is far steadier than req/s on a busy machine: contention from other work
+        slows requests down but barely changes how much CPU each one needs.
+        """
+        return process_group_cpu(self.proc.pid)
 
     def stop(self, timeout: float = 10) -> None:
         """Stop the server's whole process group (master and workers)."""
@@ -294,6 +341,8 @@ class WrkResult:
     latency_ms: dict[int, float]  # percentile -> milliseconds (50, 75, 90, 99)
     errors: int  # socket errors (connect, read, write, timeout) + non-2xx/3xx responses
     raw: str = field(repr=False, default="")
+    #: Server CPU milliseconds per request, when run_wrk was given the server.
+    cpu_ms_per_request: float | None = None
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -339,12 +388,14 @@ def run_wrk(
     script: Path | None = None,
     timeout_s: int = 5,
     allow_errors: bool = False,
+    server: Server | None = None,
 ) -> WrkResult:
     """Load ``url`` with wrk for ``duration`` seconds over ``connections`` connections; parse the result.
 
     ``headers`` are sent with every request (e.g. ``{"Authorization": "Bearer ..."}``); ``script`` is a
     wrk Lua script for anything fancier (POST bodies, varying paths). Errors (non-2xx, socket errors)
-    raise :class:`BenchError` unless ``allow_errors``.
+    raise :class:`BenchError` unless ``allow_errors``. With ``server``, its CPU time per request is
+    measured too.
     """
     wrk = ensure_wrk()
     seconds = max(1, round(duration if duration is not None else knob("duration", 6)))
@@ -355,12 +406,16 @@ def run_wrk(
     if script is not None:
         args += ["-s", str(script)]
     args.append(url)
+    cpu_before = server.cpu_seconds() if server is not None else 0.0
     result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    cpu_used = server.cpu_seconds() - cpu_before if server is not None else 0.0
     if result.returncode != 0:
         raise BenchError(f"wrk failed ({result.returncode}): {result.stderr or result.stdout}")
     parsed = parse_wrk(result.stdout)
     if parsed.errors and not allow_errors:
         raise BenchError(f"wrk saw {parsed.errors} errors loading {url}:\n{result.stdout}")
+    if server is not None and parsed.requests:
+        parsed = dataclasses.replace(parsed, cpu_ms_per_request=cpu_used * 1000 / parsed.requests)
     return parsed
 
 
@@ -376,9 +431,11 @@ class Summary:
     p50_ms: float
     p99_ms: float
     rounds: list[float]
+    cpu_ms_per_request: float | None = None
 
     def figures(self) -> str:
-        return f"{self.label}={self.requests_per_sec:.0f} req/s (p50 {self.p50_ms:.2f}ms p99 {self.p99_ms:.2f}ms)"
+        cpu = f" cpu {self.cpu_ms_per_request:.3f}ms/req" if self.cpu_ms_per_request is not None else ""
+        return f"{self.label}={self.requests_per_sec:.0f} req/s (p50 {self.p50_ms:.2f}ms p99 {self.p99_ms:.2f}ms{cpu})"
 
 
 def summarise(label: str, results: Sequence[WrkResult]) -> Summary:
@@ -389,6 +446,9 @@ def summarise(label: str, results: Sequence[WrkResult]) -> Summary:
         p50_ms=statistics.median(r.latency_ms.get(50, float("nan")) for r in results),
         p99_ms=statistics.median(r.latency_ms.get(99, float("nan")) for r in results),
         rounds=[round(r.requests_per_sec) for r in results],
+        cpu_ms_per_request=(
+            statistics.median(cpu) if (cpu := [r.cpu_ms_per_request for r in results if r.cpu_ms_per_request]) else None
+        ),
     )
 
 
@@ -417,10 +477,12 @@ def interleave(
             result = sides[label]()
             measured[label].append(result)
             if verbose:
+                cpu = result.cpu_ms_per_request
                 print(
                     f"  round {index + 1}/{count} {label:>10}: {result.requests_per_sec:9.0f} req/s  "
                     f"p50 {result.latency_ms.get(50, float('nan')):.2f}ms  "
-                    f"p99 {result.latency_ms.get(99, float('nan')):.2f}ms",
+                    f"p99 {result.latency_ms.get(99, float('nan')):.2f}ms"
+                    + (f"  cpu {cpu:.3f}ms/req" if cpu is not None else ""),
                     flush=True,
                 )
     return summarise(labels[0], measured[labels[0]]), summarise(labels[1], measured[labels[1]])

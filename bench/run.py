@@ -64,7 +64,8 @@ def discover(names: list[str]) -> list[Path]:
     for raw in names:
         key = Path(raw).stem.removeprefix("bench_")
         if key not in available:
-            raise SystemExit(f"bench: no benchmark {raw!r} (available: {', '.join(available) or 'none'})")
+            print(f"bench: no benchmark {raw!r} (available: {', '.join(available) or 'none'})", file=sys.stderr)
+            raise SystemExit(2)
         chosen.append(available[key])
     return chosen
 

@@ -285,3 +285,10 @@ ACCOUNT_REFRESH_COOKIE = "gau_refresh"
 ACCOUNT_CSRF_COOKIE = "gau_csrf"
 ACCOUNT_COOKIE_SECURE = True
 ACCOUNT_COOKIE_SAMESITE = "Strict"
+
+# --- Uploads and image CDN (apps/upload, apps/cdn; see their READMEs) --------------------------
+UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES") or 1024**3)
+UPLOAD_MAX_PIXELS = 50_000_000
+CDN_MAX_SOURCE_PIXELS = 50_000_000
+CDN_REDIS_MAX_ENTRY_BYTES = 512 * 1024
+CDN_REDIS_TTL = 24 * 3600

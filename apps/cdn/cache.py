@@ -1,9 +1,19 @@
-"""Hot variants in Redis (size-capped entries with a TTL) and the lock that makes a miss generate once."""
+"""Hot variants: a small per-process memory tier in front of Redis (size-capped entries with a TTL), and
+the lock that makes a miss generate once.
+
+The memory tier holds only *public* variants, for ``CDN_MEMORY_TTL`` seconds (default 30): a Redis GET
+costs a network round trip per request, and public, content-addressed responses are anyway cacheable by
+browsers and edge caches for a year (``immutable``), so a few seconds of per-process staleness after a
+delete changes nothing. Private variants are only ever in Redis, which purging clears at once.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +29,68 @@ class CachedVariant:
     etag: str
     last_modified: float
     public: bool
+    last_modified_http: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.last_modified_http:
+            object.__setattr__(self, "last_modified_http", formatdate(self.last_modified, usegmt=True))
+
+
+class MemoryTier:
+    """A thread-safe LRU of public variants, bounded in bytes, entries expiring after ``ttl`` seconds."""
+
+    def __init__(self, max_bytes: int, ttl: float) -> None:
+        self.max_bytes = max_bytes
+        self.ttl = ttl
+        self._items: OrderedDict[str, tuple[float, CachedVariant]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> CachedVariant | None:
+        with self._lock:
+            item = self._items.get(name)
+            if item is None:
+                return None
+            if item[0] < time.monotonic():
+                self._drop(name)
+                return None
+            self._items.move_to_end(name)
+            return item[1]
+
+    def put(self, name: str, variant: CachedVariant) -> None:
+        size = len(variant.body)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            if name in self._items:
+                self._drop(name)
+            self._items[name] = (time.monotonic() + self.ttl, variant)
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._items:
+                self._drop(next(iter(self._items)))
+
+    def forget_prefix(self, prefix: str) -> None:
+        with self._lock:
+            for name in [n for n in self._items if n.startswith(prefix)]:
+                self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        _, variant = self._items.pop(name)
+        self._bytes -= len(variant.body)
+
+
+_memory = MemoryTier(max_bytes=32 * 1024 * 1024, ttl=30)
+#: Recently used source images, so a burst of misses on one image reads it from S3 once.
+_sources = MemoryTier(max_bytes=96 * 1024 * 1024, ttl=60)
+
+
+def get_source(key: str) -> bytes | None:
+    found = _sources.get(key)
+    return found.body if found is not None else None
+
+
+def put_source(key: str, data: bytes) -> None:
+    _sources.put(key, CachedVariant(data, "", "", 0.0, False, "-"))
 
 
 def _key(key: str, cid: str) -> str:
@@ -35,11 +107,18 @@ def ttl() -> int:
 
 
 def get(key: str, cid: str) -> CachedVariant | None:
-    raw: Any = cache.get(_key(key, cid))
+    name = _key(key, cid)
+    found = _memory.get(name)
+    if found is not None:
+        return found
+    raw: Any = cache.get(name)
     if raw is None:
         return None
     body, content_type, etag, last_modified, public = raw
-    return CachedVariant(body, content_type, etag, last_modified, public)
+    found = CachedVariant(body, content_type, etag, last_modified, public)
+    if public:
+        _memory.put(name, found)
+    return found
 
 
 def put(key: str, cid: str, variant: CachedVariant) -> None:
@@ -47,13 +126,26 @@ def put(key: str, cid: str, variant: CachedVariant) -> None:
         return
     value = (variant.body, variant.content_type, variant.etag, variant.last_modified, variant.public)
     cache.set(_key(key, cid), value, timeout=ttl())
+    if variant.public:
+        _memory.put(_key(key, cid), variant)
 
 
 def forget(key: str) -> None:
     """Drop every cached variant of ``key`` (django-redis pattern delete; other caches expire by TTL)."""
+    _memory.forget_prefix(f"cdn:v:{key}:")
+    _sources.forget_prefix(key)
     delete_pattern = getattr(cache, "delete_pattern", None)
     if delete_pattern is not None:
         delete_pattern(f"cdn:v:{key}:*")
+
+
+def mark_stored(key: str, cid: str) -> None:
+    """Remember that the variant is in object storage (saves a storage round trip on later misses)."""
+    cache.set(f"{_key(key, cid)}:stored", 1, timeout=7 * 24 * 3600)
+
+
+def is_stored(key: str, cid: str) -> bool:
+    return cache.get(f"{_key(key, cid)}:stored") is not None
 
 
 def acquire(key: str, cid: str, timeout: int = 30) -> bool:

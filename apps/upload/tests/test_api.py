@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from apps.authz.services import PrincipalData
-from apps.upload.tests.images import image_bytes
 from gau import blobs
+from tests.support.images import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,19 @@ def test_cursor_pagination(user_client) -> None:
     second = user_client.get(first["next"]).json()
     assert len(second["results"]) == 2
     assert not {f["id"] for f in first["results"]} & {f["id"] for f in second["results"]}
+
+
+def test_real_bearer_tokens_owner_and_stranger(api_client) -> None:
+    from apps.authz.services import authz_service
+
+    owner = authz_service.issue_tokens(user_id=uuid.uuid4()).access_token
+    other = authz_service.issue_tokens(user_id=uuid.uuid4()).access_token
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {owner}")
+    created = upload(api_client, b"private notes", purpose="attachment").json()
+    assert api_client.get(f"/api/v2/upload/files/{created['id']}").status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert api_client.get(f"/api/v2/upload/files/{created['id']}").status_code == 404
+    assert api_client.delete(f"/api/v2/upload/files/{created['id']}").status_code == 404
+    assert api_client.get("/api/v2/upload/files").json()["results"] == []
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert api_client.get("/api/v2/upload/files").status_code == 401

@@ -21,9 +21,9 @@ from apps.upload.services import (
     UploadNotFoundError,
     upload_service,
 )
-from apps.upload.tests.images import image_bytes, png_bomb_header
 from gau import blobs
 from gau.rpc.testing import DjangoClientTransport, remote_mode
+from tests.support.images import image_bytes, png_bomb_header
 
 pytestmark = pytest.mark.django_db
 
