@@ -110,7 +110,7 @@ class ApiKeyListCreateApi(ListModelMixin, GenericAPIView):  # type: ignore[type-
     @extend_schema(
         operation_id="authz_api_keys_create",
         request=s.ApiKeyCreateInput,
-        responses={201: s.ApiKeyCreatedOutput, **errors(400, 401, 403)},
+        responses={201: s.ApiKeyCreatedOutput, **errors(400, 401, 403, 409)},
         tags=["authz"],
     )
     def post(self, request: Request) -> Response:

@@ -233,3 +233,17 @@ def test_user_data_export_and_delete(api_client: Any, user_id: uuid.UUID) -> Non
     assert authz_service.list_sessions(user_id=user_id) == []
     assert authz_service.list_api_keys(user_id=user_id) == []
     assert bearer(api_client, pair).get("/probe/kanban").status_code == 401
+
+
+def test_api_key_limit(user_id: uuid.UUID, api_client: Any) -> None:
+    from apps.authz.services.local import MAX_API_KEYS
+
+    for i in range(MAX_API_KEYS):
+        authz_service.create_api_key(user_id=user_id, name=f"k{i}", scopes=frozenset({"kanban:read"}))
+    pair = authz_service.issue_tokens(user_id=user_id)
+    response = bearer(api_client, pair).post("/api/v2/authz/api-keys", {"name": "one more", "scopes": ["kanban:read"]})
+    assert response.status_code == 409
+    assert error_code(response) == "authz.api_key_limit"
+    page = api_client.get("/api/v2/authz/api-keys?page_size=20").json()
+    assert len(page["results"]) == 20
+    assert page["next"]
