@@ -165,7 +165,7 @@ def verify_id_token(id_token: str, *, nonce: str | None = None) -> dict[str, Any
             if refresh or "kid" not in str(exc).lower():
                 raise OAuthFailedError(f"The ID token is not valid ({type(exc).__name__}).") from None
     try:
-        claims.validate(leeway=60)
+        claims.validate(leeway=int(getattr(settings, "ACCOUNT_OIDC_LEEWAY", 60)))
     except JoseError as exc:
         raise OAuthFailedError(f"The ID token is not valid ({exc.error}).") from None
     if isinstance(claims.get("aud"), list) and claims.get("azp") not in (None, client_id):

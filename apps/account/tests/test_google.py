@@ -179,3 +179,15 @@ def test_not_configured_is_503(api_client, settings, db) -> None:
     response = api_client.get(LOGIN)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "account.oauth_not_configured"
+
+
+def test_expired_id_token_is_refused(api_client, oidc_provider, settings, db) -> None:
+    import time
+
+    settings.ACCOUNT_OIDC_LEEWAY = 0
+    token = provider_id_token(oidc_provider, "shortlived:hank@example.com")
+    time.sleep(2.1)
+    response = api_client.post(TOKEN, {"id_token": token}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "account.oauth_failed"
+    assert not User.objects.filter(email="hank@example.com").exists()

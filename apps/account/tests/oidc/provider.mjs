@@ -1,6 +1,7 @@
 // A real OpenID provider for tests (panva/oidc-provider, OpenID certified), listening on loopback.
 // Interactions complete at once for the account named by `login_hint`: "alice@example.com" signs in
-// with a verified address, "unverified:bob@example.com" with the same address marked unverified.
+// with a verified address, "unverified:bob@example.com" with the same address marked unverified,
+// "shortlived:hank@example.com" gets ID tokens that expire after one second.
 // Env: PORT, REDIRECT_URIS (comma-separated, for client "gau-test"), CLIENT_SECRET.
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -29,6 +30,9 @@ const provider = new Provider(issuer, {
     },
   ],
   jwks: { keys: [jwk] },
+  ttl: {
+    IdToken: (ctx, token) => (String(token.available?.sub || '').startsWith('shortlived:') ? 1 : 3600),
+  },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   conformIdTokenClaims: false, // like Google: email claims in the ID token itself
@@ -36,7 +40,7 @@ const provider = new Provider(issuer, {
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
     const unverified = id.startsWith('unverified:');
-    const email = unverified ? id.slice('unverified:'.length) : id;
+    const email = id.replace(/^(unverified|shortlived):/, '');
     return {
       accountId: id,
       async claims() {
