@@ -68,7 +68,7 @@ def main() -> int:
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n'
     )
-    login_connections = int(lib.knob("login_connections", 4))
+    login_connections = int(lib.knob("login_connections", 2))
     print(
         f"account: gunicorn {GUNICORN['worker_class']} x{GUNICORN['workers']} ({GUNICORN['threads']} threads), "
         f"wrk {int(lib.knob('connections', 16))} connections for me, {login_connections} for login, "
@@ -97,13 +97,17 @@ def main() -> int:
         )
         lib.report("account_me", baseline, candidate, target=ME_TARGET)
 
+        # Each request costs one Argon2 verification (~100 MB, tens to hundreds of ms): longer runs, few
+        # connections, or a round holds too few requests for a stable rate.
+        login_seconds = max(10.0, 2 * lib.knob("duration", 6))
+
         def load(url: str) -> lib.WrkResult:
-            return lib.run_wrk(url, connections=login_connections, script=script, timeout_s=30)
+            return lib.run_wrk(url, duration=login_seconds, connections=login_connections, script=script, timeout_s=30)
 
         baseline, candidate = lib.interleave(
             lambda: load(bare.url + "/bench/argon2"),
             lambda: load(gau.url + "/api/v2/account/login"),
-            warmup=lambda: (load(bare.url + "/bench/argon2"), load(gau.url + "/api/v2/account/login")),
+            warmup=lambda: lib.run_wrk(gau.url + "/api/v2/account/login", duration=2, connections=1, script=script),
             labels=("argon2", "login"),
         )
         lib.report("account_login", baseline, candidate, target=LOGIN_TARGET)

@@ -12,6 +12,7 @@ from gau.config import APP_NAMES
 
 pytestmark = pytest.mark.live
 
+CREDENTIALS = {"email": "split-login@example.com", "password": PASSWORD}
 NOT_ACCOUNT = ",".join(app for app in APP_NAMES if app != "account")
 
 
@@ -25,13 +26,9 @@ def test_identity_flows_across_two_processes(gau_server) -> None:
         assert http.post(f"{account_url}/internal/rpc/authz/ping/").status_code == 404
         wrong = http.post(f"{api}/login", json={"email": "split-login@example.com", "password": "nope"})
         assert wrong.status_code == 401
-        first = http.post(
-            f"{api}/login", json={"email": "split-login@example.com", "password": PASSWORD}, headers={"X-Device-ID": "a"}
-        )
+        first = http.post(f"{api}/login", json=CREDENTIALS, headers={"X-Device-ID": "a"})
         assert first.status_code == 200, first.text
-        second = http.post(
-            f"{api}/login", json={"email": "split-login@example.com", "password": PASSWORD}, headers={"X-Device-ID": "b"}
-        )
+        second = http.post(f"{api}/login", json=CREDENTIALS, headers={"X-Device-ID": "b"})
         a = {"Authorization": f"Bearer {first.json()['access_token']}"}
         b = {"Authorization": f"Bearer {second.json()['access_token']}"}
         me = http.get(f"{api}/me", headers=a)
