@@ -54,3 +54,20 @@ def test_avatar_needs_write_scope(make_user, as_principal, s3) -> None:
     client = as_principal(make_user(), scopes=frozenset({"account:read"}))
     response = client.post("/api/v2/account/me/avatar", {"file": _png()}, format="multipart")
     assert response.status_code == 403
+
+
+def test_export_and_delete_reach_the_upload_app(make_user, as_principal, s3) -> None:
+    user = make_user()
+    client = as_principal(user)
+    assert client.post("/api/v2/account/me/avatar", {"file": _png()}, format="multipart").status_code == 200
+    user.refresh_from_db()
+    file_id = user.avatar_file_id
+    exported = client.get("/api/v2/account/me/export").json()
+    assert exported["upload"]["avatar"]["id"] == str(file_id)
+    assert exported["account"]["email"] == user.email
+    assert "password" not in str(exported)
+    assert client.delete("/api/v2/account/me").status_code == 204
+    assert upload_service.get_file(file_id=file_id) is None  # the upload app deleted the user's files
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert user.avatar_file_id is None
