@@ -4,13 +4,16 @@ plain smtplib loop sending the same rendered messages to the same sink over one 
     python -m bench.bench_email          (or: make bench BENCH_ARGS=email)
 
 Uses the real services from DATABASE_URL and CELERY_BROKER_URL (defaults: the test suite's local
-ones); migrates the database first. Knobs: BENCH_EMAILS (messages per run, default 400),
+ones); migrates the database first. It purges and consumes the ``email`` queue of that vhost: do not
+run it while a test session uses the same vhost. Knobs: BENCH_EMAILS (messages per run, default 400),
 BENCH_ROUNDS (runs per side, default 3). Prints ``BENCH email: ... ratio=<x.xx> (target >= 0.50)``,
 ratio = pipeline rate / plain-loop rate (medians of interleaved runs).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import email.policy
 import os
 import smtplib
@@ -89,6 +92,7 @@ def main() -> None:
         [processes.PYTHON, "-m", "tests.support.smtp_sink", "--port", str(smtp_port), "--maildir", str(maildir)],
         log_path=tmp / "smtp.log",
     )
+    atexit.register(processes.stop, sink)  # also when the run fails half-way
     processes.wait_until(lambda: processes.port_open("127.0.0.1", smtp_port), timeout=20, what="SMTP sink", proc=sink)
     env = base_env(smtp_port)
     os.environ.update(env)
@@ -107,11 +111,8 @@ def main() -> None:
     from apps.email.services import email_service
     from gau.celery import app
 
-    with app.connection_for_write() as conn:
-        try:
-            conn.default_channel.queue_purge("email")
-        except Exception:  # noqa: S110  # not declared yet: nothing to purge
-            pass
+    with app.connection_for_write() as conn, contextlib.suppress(Exception):  # not declared yet: nothing to purge
+        conn.default_channel.queue_purge("email")
 
     worker = processes.start(
         [
@@ -138,6 +139,7 @@ def main() -> None:
         env=env,
         log_path=tmp / "worker.log",
     )
+    atexit.register(processes.stop, worker)
     processes.wait_until(lambda: b"ready." in (tmp / "worker.log").read_bytes(), timeout=60, what="worker", proc=worker)
 
     # The same rendered messages for the plain loop (rendering is not timed on that side).
