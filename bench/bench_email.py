@@ -112,7 +112,7 @@ def main() -> None:
     from gau.celery import app
 
     with app.connection_for_write() as conn, contextlib.suppress(Exception):  # not declared yet: nothing to purge
-        conn.default_channel.queue_purge("email")
+        conn.default_channel.queue_purge("email")  # type: ignore[attr-defined]
 
     worker = processes.start(
         [
