@@ -122,6 +122,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+# authz: re-publish recent session revocations (heals a Redis outage), drop expired sessions.
+CELERY_BEAT_SCHEDULE["authz.republish_revocations"] = {"task": "authz.republish_revocations", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["authz.purge_expired_sessions"] = {"task": "authz.purge_expired_sessions", "schedule": 3600.0}
 
 # --- Email ----------------------------------------------------------------------------------
 MAILERS = {"default": CONFIG.email}
@@ -214,8 +217,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # authz: bearer JWTs (verified without the database) and X-API-Key; request.user is a PrincipalData.
+    # ScopeRequired lets anonymous and session callers through but holds API keys to their scopes.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.authz.services.drf.BearerTokenAuthentication",
+        "apps.authz.services.drf.ApiKeyAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.authz.services.drf.ScopeRequired"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "gau.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -95,7 +95,10 @@ def _decode(iface: type[Service], spec: MethodSpec, status: int, content: bytes)
     if status == 200 and isinstance(payload, dict) and "result" in payload:
         return spec.returns.validate_python(payload["result"])
     error = payload.get("error") if isinstance(payload, dict) else None
-    if status == 401:
+    code = error.get("code") if isinstance(error, dict) else None
+    # 401 means "signature refused" only for the endpoint's own code: a service may raise a domain
+    # UnauthenticatedError (e.g. authz.invalid_token), which must reach the caller as that class.
+    if status == 401 and code in (None, "rpc.unauthenticated"):
         raise RpcAuthenticationError(app=iface.app)
     if status < 500 and isinstance(error, dict) and "code" in error:
         raise ServiceError.from_dict(

@@ -1,16 +1,47 @@
 """The authz app's public surface: the only module other apps may import.
 
 ``authz_service`` is the in-process implementation, or a remote proxy when GAU_SERVICE_URLS names
-"authz".
+"authz". The DRF classes (authentication and permissions, see :mod:`apps.authz.services.drf`) are
+re-exported here.
 """
 
 from apps.authz.services import dto, errors
+from apps.authz.services.drf import (
+    ApiKeyAuthentication,
+    BearerTokenAuthentication,
+    DenyApiKeys,
+    HasPermission,
+    IsAuthenticatedPrincipal,
+    ScopeRequired,
+)
 from apps.authz.services.dto import *  # noqa: F403
 from apps.authz.services.errors import *  # noqa: F403
 from apps.authz.services.interface import AuthzService
 
 authz_service = AuthzService.resolve()
 
-__all__ = ["AuthzService", "authz_service"]
+
+def clear_local_caches() -> None:
+    """Forget this process's cached signing key, JWKS and role table (tests that truncate tables call this)."""
+    from apps.authz import keys
+    from apps.authz.services.rbac import role_permissions
+    from apps.authz.services.verifier import jwks_cache
+
+    keys.clear_cache()
+    jwks_cache.clear()
+    role_permissions.clear()
+
+
+__all__ = [
+    "ApiKeyAuthentication",
+    "AuthzService",
+    "BearerTokenAuthentication",
+    "DenyApiKeys",
+    "HasPermission",
+    "IsAuthenticatedPrincipal",
+    "ScopeRequired",
+    "authz_service",
+    "clear_local_caches",
+]
 __all__ += dto.__all__
 __all__ += errors.__all__
