@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.email import catalog, conf, selectors
@@ -64,6 +66,31 @@ def _log(row: OutboundEmail, outcome: str, *, started: float, level: int = loggi
         **fields,
     }
     logger.log(level, "email.attempt %s", " ".join(f"{k}={v}" for k, v in data.items()), extra=data)
+
+
+def _claim_fast(email_id: uuid.UUID, token: uuid.UUID, *, now: datetime) -> OutboundEmail | None:
+    """The common case in one statement: a due ``queued`` row, not suppressed, becomes ``sending``.
+
+    A concurrent claimer blocks on the row lock, then sees ``status != queued`` and updates nothing.
+    Anything unusual (not due, already handled, leased, suppressed) returns None: :func:`_claim` decides.
+    """
+    security = [m.name for m in catalog.MESSAGES.values() if m.security]
+    suppressed = Suppression.objects.filter(address=Lower(OuterRef("to")), expires_at__gt=now)
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, status=Status.QUEUED, next_attempt_at__lte=now + _EARLY_SLACK)
+        .filter(Q(template__in=security) | ~Exists(suppressed))
+        .update(
+            status=Status.SENDING,
+            attempt_token=token,
+            sending_started_at=now,
+            dot_sent=False,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    if not claimed:
+        return None
+    return OutboundEmail.objects.get(pk=email_id)
 
 
 def _claim(email_id: uuid.UUID, token: uuid.UUID, *, now: datetime, started: float, eager: bool) -> OutboundEmail | str:
@@ -131,7 +158,7 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
     settings_ = conf.get()
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = _claim(email_id, token, now=now, started=started, eager=eager)
+    claimed = _claim_fast(email_id, token, now=now) or _claim(email_id, token, now=now, started=started, eager=eager)
     if isinstance(claimed, str):
         return claimed
     row = claimed
@@ -158,9 +185,9 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
         _log(row, "lease-lost", started=started, level=logging.WARNING)
         return "lease-lost"
     except PermanentFailure as exc:
-        _finish(row, token, status=Status.FAILED, last_error=str(exc))
-        if exc.suppress:
+        if exc.suppress:  # first, so that whoever sees the row failed also sees the suppression
             suppress(address=row.to, reason=str(exc), source_email_id=row.pk)
+        _finish(row, token, status=Status.FAILED, last_error=str(exc))
         _log(row, "failed-permanent", started=started, level=logging.WARNING, error=str(exc), suppressed=exc.suppress)
         return "failed-permanent"
     except TemporaryFailure as exc:

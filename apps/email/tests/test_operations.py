@@ -122,3 +122,22 @@ def test_admin_lists_previews_and_retries(client, smtp, eager) -> None:
     smtp.wait_for(1)
     row.refresh_from_db()
     assert row.status == Status.SENT
+
+
+def test_one_structured_log_line_per_attempt_without_body_or_address(smtp, caplog) -> None:
+    row = OutboundEmail.objects.create(
+        template="account/password_reset",
+        to="secret-person@example.com",
+        context={"display_name": "Ana", "reset_url": "/reset/SECRET-TOKEN"},
+    )
+    with caplog.at_level("INFO", logger="apps.email"):
+        assert delivery.deliver(row.pk, eager=True) == "sent"
+    [record] = [r for r in caplog.records if r.getMessage().startswith("email.attempt")]
+    assert record.email_id == str(row.pk)
+    assert record.template == "account/password_reset"
+    assert record.attempt == 1
+    assert record.outcome == "sent"
+    line = record.getMessage()
+    assert "SECRET-TOKEN" not in line
+    assert "secret-person" not in line
+    assert "Ana" not in line
