@@ -24,7 +24,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from bench import lib
 from bench.s3server import client as s3_client
@@ -96,7 +96,9 @@ def main() -> int:
                 # Warm-up: modules, boto3 clients and thread pools loaded before measuring memory.
                 warm = http.post(url, files={"file": ("warm.bin", os.urandom(20 * MiB))})
                 if warm.status_code != 201:
-                    raise lib.BenchError(f"warm-up upload failed: {warm.status_code} {warm.text[:500]}")
+                    raise lib.BenchError(
+                        f"warm-up upload failed: {warm.status_code} {warm.text[:500]}\n{server.log_tail()}"
+                    )
                 http.delete(f"{server.url}/api/v2/upload/files/{warm.json()['id']}")
                 gau_times: list[float] = []
                 boto_times: list[float] = []
