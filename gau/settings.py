@@ -122,6 +122,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+# authz: re-publish recent session revocations (heals a Redis outage), drop expired sessions.
+CELERY_BEAT_SCHEDULE["authz.republish_revocations"] = {"task": "authz.republish_revocations", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["authz.purge_expired_sessions"] = {"task": "authz.purge_expired_sessions", "schedule": 3600.0}
 
 # --- Email ----------------------------------------------------------------------------------
 MAILERS = {"default": CONFIG.email}

@@ -140,6 +140,11 @@ def _load_active() -> tuple[str, Ed25519PrivateKey]:
 _active = _ActiveKeyCache()
 
 
+def clear_cache() -> None:
+    """Forget the cached signing key (the next signature reads the table again)."""
+    _active.clear()
+
+
 def sign(claims: dict[str, Any]) -> str:
     """A compact JWS of ``claims`` signed by the active key, with ``kid`` and ``typ`` in the header."""
     kid, private = _active.get()

@@ -5,13 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.authz import selectors
 from apps.authz.api import serializers as s
+from apps.authz.models import ApiKey
 from apps.authz.services import (
     ApiKeyData,
     DenyApiKeys,
@@ -19,6 +24,7 @@ from apps.authz.services import (
     PrincipalData,
     authz_service,
 )
+from gau.api.pagination import CursorPagination
 from gau.api.schema import errors
 
 
@@ -77,10 +83,16 @@ class TokenRefreshApi(APIView):
         return response
 
 
-class ApiKeyListCreateApi(APIView):
-    """The caller's API keys. Creating one needs a signed-in session (API keys cannot create keys)."""
+class ApiKeyListCreateApi(ListModelMixin, GenericAPIView):  # type: ignore[type-arg]
+    """The caller's API keys (cursor-paginated). Creating one needs a signed-in session, not an API key."""
 
     authz_app = "authz"
+    serializer_class = s.ApiKeyOutput
+    pagination_class = CursorPagination
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        principal: PrincipalData = self.request.user  # type: ignore[assignment]
+        return selectors.api_key_list(user_id=principal.user_id)
 
     def get_permissions(self) -> list[Any]:
         if self.request.method == "POST":
@@ -93,14 +105,12 @@ class ApiKeyListCreateApi(APIView):
         tags=["authz"],
     )
     def get(self, request: Request) -> Response:
-        principal: PrincipalData = request.user  # type: ignore[assignment]
-        keys = authz_service.list_api_keys(user_id=principal.user_id)
-        return Response([_api_key_out(k) for k in keys])
+        return self.list(request)
 
     @extend_schema(
         operation_id="authz_api_keys_create",
         request=s.ApiKeyCreateInput,
-        responses={201: s.ApiKeyCreatedOutput, **errors(400, 401, 403)},
+        responses={201: s.ApiKeyCreatedOutput, **errors(400, 401, 403, 409)},
         tags=["authz"],
     )
     def post(self, request: Request) -> Response:

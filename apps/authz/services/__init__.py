@@ -20,6 +20,18 @@ from apps.authz.services.interface import AuthzService
 
 authz_service = AuthzService.resolve()
 
+
+def clear_local_caches() -> None:
+    """Forget this process's cached signing key, JWKS and role table (tests that truncate tables call this)."""
+    from apps.authz import keys
+    from apps.authz.services.rbac import role_permissions
+    from apps.authz.services.verifier import jwks_cache
+
+    keys.clear_cache()
+    jwks_cache.clear()
+    role_permissions.clear()
+
+
 __all__ = [
     "ApiKeyAuthentication",
     "AuthzService",
@@ -29,6 +41,7 @@ __all__ = [
     "IsAuthenticatedPrincipal",
     "ScopeRequired",
     "authz_service",
+    "clear_local_caches",
 ]
 __all__ += dto.__all__
 __all__ += errors.__all__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gau.rpc import (
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -11,6 +12,7 @@ from gau.rpc import (
 )
 
 __all__ = [
+    "ApiKeyLimitError",
     "ApiKeyNotFoundError",
     "InvalidScopeError",
     "InvalidTokenError",
@@ -66,3 +68,8 @@ class RevocationCheckUnavailableError(ServiceUnavailableError):
 class UnknownRoleError(InvalidInputError):
     code = "authz.unknown_role"
     default_message = "No such role."
+
+
+class ApiKeyLimitError(ConflictError):
+    code = "authz.api_key_limit"
+    default_message = "You have too many API keys; delete one first."

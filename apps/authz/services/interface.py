@@ -128,7 +128,8 @@ class AuthzService(Service):
     ) -> ApiKeyCreatedData:
         """Create an API key acting for ``user_id`` within ``scopes``; the secret is in the result only.
 
-        Raises ``InvalidScopeError`` for scopes not of the form ``<app>:read|write``. Not idempotent.
+        Raises ``InvalidScopeError`` for scopes not of the form ``<app>:read|write``, ``ApiKeyLimitError`` (409)
+        beyond 50 live keys. Not idempotent.
         """
 
     @rpc_method(idempotent=True)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from apps.authz import conf, keys, revocation, selectors, tokens
 from apps.authz.models import ApiKey, RefreshToken, Role, Session, UserRole
 from apps.authz.services.dto import ApiKeyCreatedData, ApiKeyData, PrincipalData, SessionData, TokenPairData
 from apps.authz.services.errors import (
+    ApiKeyLimitError,
     ApiKeyNotFoundError,
     InvalidScopeError,
     InvalidTokenError,
@@ -33,6 +34,7 @@ from gau.rpc import InvalidInputError
 logger = logging.getLogger("gau.authz")
 
 REUSE_REASON = "refresh_token_reused"
+MAX_API_KEYS = 50
 _SCOPE = re.compile(r"^(?P<app>[a-z]+):(read|write)$")
 
 
@@ -94,6 +96,14 @@ def _publish(session_ids: list[uuid.UUID]) -> None:
     revocation.publish(session_ids)
 
 
+def _lock_device(user_id: uuid.UUID, device_id: str) -> None:
+    """Serialise concurrent logins from one device (PostgreSQL advisory lock held until commit), so exactly
+    one session per (user, device) stays live. SQLite (the embedded dev default) serialises writes anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"authz:{user_id}:{device_id}"])
+
+
 class LocalAuthzService(AuthzService):
     """Implements the authz interface on this process's database."""
 
@@ -120,6 +130,7 @@ class LocalAuthzService(AuthzService):
         with transaction.atomic():
             replaced: list[uuid.UUID] = []
             if device_id is not None:
+                _lock_device(user_id, device_id)
                 replaced = list(
                     Session.objects.select_for_update()
                     .filter(user_id=user_id, device_id=device_id, revoked_at__isnull=True)
@@ -270,6 +281,8 @@ class LocalAuthzService(AuthzService):
             raise InvalidScopeError(scopes=bad)
         if expires_at is not None and expires_at <= timezone.now():
             raise InvalidInputError("The expiry must be in the future.", field="expires_at")
+        if ApiKey.objects.filter(user_id=user_id, revoked_at__isnull=True).count() >= MAX_API_KEYS:
+            raise ApiKeyLimitError(limit=MAX_API_KEYS)
         secret = tokens.new_api_key()
         key = ApiKey.objects.create(
             user_id=user_id,

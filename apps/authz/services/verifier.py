@@ -10,6 +10,9 @@ key is looked at.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import threading
 import time
@@ -77,14 +80,27 @@ class JwksCache:
 jwks_cache = JwksCache()
 
 
+def _header(token: str) -> dict[str, Any]:
+    """The unverified JOSE header, only to pick the key (PyJWT re-validates everything in ``decode``).
+
+    Parsed here rather than with ``jwt.get_unverified_header`` because that validates every segment
+    character by character, which doubled the cost of a verification.
+    """
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
+        raise InvalidTokenError() from None
+    if not isinstance(header, dict):
+        raise InvalidTokenError()
+    return header
+
+
 def decode_access_token(access_token: str) -> dict[str, Any]:
     """The verified claims of ``access_token``. Raises :class:`InvalidTokenError` (no revocation check)."""
     if not isinstance(access_token, str) or not access_token or len(access_token) > MAX_TOKEN_LENGTH:
         raise InvalidTokenError()
-    try:
-        header = jwt.get_unverified_header(access_token)
-    except jwt.PyJWTError:
-        raise InvalidTokenError() from None
+    header = _header(access_token)
     kid = header.get("kid")
     if header.get("alg") != ALGORITHM or not isinstance(kid, str) or header.get("typ") != "at+jwt":
         raise InvalidTokenError()

@@ -7,23 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from apps.authz import keys
-from apps.authz.services.rbac import role_permissions
-from apps.authz.services.verifier import jwks_cache
+from apps.authz.services import clear_local_caches
 
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Iterator[None]:
     from django.core.cache import cache
 
-    keys._active.clear()
-    jwks_cache.clear()
-    role_permissions.clear()
+    clear_local_caches()
     cache.delete_pattern("authz:*")  # type: ignore[attr-defined]  # django-redis
     yield
-    keys._active.clear()
-    jwks_cache.clear()
-    role_permissions.clear()
+    clear_local_caches()
 
 
 @pytest.fixture

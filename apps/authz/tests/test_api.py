@@ -113,7 +113,7 @@ class TestApiKeys:
         assert len(key) > 40
         assert created["Cache-Control"] == "no-store"
 
-        listed = api_client.get("/api/v2/authz/api-keys").json()
+        listed = api_client.get("/api/v2/authz/api-keys").json()["results"]
         assert [k["id"] for k in listed] == [body["id"]]
         assert "key" not in listed[0]
         assert listed[0]["last_used_at"] is None
@@ -123,7 +123,7 @@ class TestApiKeys:
         assert used.status_code == 200
         assert used.json() == {"user_id": str(user_id), "kind": "api_key"}
         bearer(api_client, pair)
-        assert api_client.get("/api/v2/authz/api-keys").json()[0]["last_used_at"] is not None
+        assert api_client.get("/api/v2/authz/api-keys").json()["results"][0]["last_used_at"] is not None
 
         assert api_client.delete(f"/api/v2/authz/api-keys/{body['id']}").status_code == 204
         api_client.credentials(HTTP_X_API_KEY=key)
@@ -181,12 +181,12 @@ class TestApiKeys:
         key_id = self.create(api_client, owner, scopes=["kanban:read"]).json()["id"]
         stranger = authz_service.issue_tokens(user_id=uuid.uuid4())
         bearer(api_client, stranger)
-        assert api_client.get("/api/v2/authz/api-keys").json() == []
+        assert api_client.get("/api/v2/authz/api-keys").json()["results"] == []
         response = api_client.delete(f"/api/v2/authz/api-keys/{key_id}")
         assert response.status_code == 404
         assert error_code(response) == "authz.api_key_not_found"
         bearer(api_client, owner)
-        assert len(api_client.get("/api/v2/authz/api-keys").json()) == 1
+        assert len(api_client.get("/api/v2/authz/api-keys").json()["results"]) == 1
 
     def test_anonymous_is_401(self, api_client: Any) -> None:
         assert api_client.get("/api/v2/authz/api-keys").status_code == 401
@@ -233,3 +233,17 @@ def test_user_data_export_and_delete(api_client: Any, user_id: uuid.UUID) -> Non
     assert authz_service.list_sessions(user_id=user_id) == []
     assert authz_service.list_api_keys(user_id=user_id) == []
     assert bearer(api_client, pair).get("/probe/kanban").status_code == 401
+
+
+def test_api_key_limit(user_id: uuid.UUID, api_client: Any) -> None:
+    from apps.authz.services.local import MAX_API_KEYS
+
+    for i in range(MAX_API_KEYS):
+        authz_service.create_api_key(user_id=user_id, name=f"k{i}", scopes=frozenset({"kanban:read"}))
+    pair = authz_service.issue_tokens(user_id=user_id)
+    response = bearer(api_client, pair).post("/api/v2/authz/api-keys", {"name": "one more", "scopes": ["kanban:read"]})
+    assert response.status_code == 409
+    assert error_code(response) == "authz.api_key_limit"
+    page = api_client.get("/api/v2/authz/api-keys?page_size=20").json()
+    assert len(page["results"]) == 20
+    assert page["next"]

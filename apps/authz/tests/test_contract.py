@@ -69,7 +69,7 @@ def test_api_keys_and_roles(mode: DjangoClientTransport | None, user_id: uuid.UU
     created = authz_service.create_api_key(user_id=user_id, name="ci", scopes=frozenset({"kanban:read"}))
     principal = authz_service.authenticate_api_key(api_key=created.key)
     assert principal.kind == "api_key"
-    assert principal.scopes == {"kanban:read"}
+    assert principal.scopes == frozenset({"kanban:read"})
     assert principal.api_key_id == created.api_key.id
     assert [k.id for k in authz_service.list_api_keys(user_id=user_id)] == [created.api_key.id]
     with pytest.raises(ApiKeyNotFoundError):

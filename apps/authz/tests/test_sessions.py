@@ -237,3 +237,26 @@ def test_concurrent_refresh_within_grace_gets_one_pair(user_id: uuid.UUID) -> No
     assert len({r.refresh_token for r in results if isinstance(r, TokenPairData)}) == 1
     assert RefreshToken.objects.filter(session_id=pair.session_id).count() == 2
     assert Session.objects.get(id=pair.session_id).revoked_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_logins_from_one_device_leave_one_live_session(user_id: uuid.UUID) -> None:
+    barrier = threading.Barrier(3)
+    sessions: list[uuid.UUID] = []
+
+    def login() -> None:
+        try:
+            barrier.wait()
+            sessions.append(authz_service.issue_tokens(user_id=user_id, device_id="phone").session_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=login) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(sessions) == 3
+    live = Session.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    assert live.count() == 1
+    assert Session.objects.filter(user_id=user_id, revoked_reason="replaced").count() == 2

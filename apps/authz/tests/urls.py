@@ -1,16 +1,15 @@
-"""A test URLconf: the real site plus probe views that exercise the DRF classes as other apps use them."""
+"""A test URLconf: authz routes, the RPC endpoint, and probe views using the DRF classes like other apps do."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.authz.services import HasPermission, IsAuthenticatedPrincipal, PrincipalData
-from gau.urls import urlpatterns as site_patterns
 
 
 class KanbanProbeApi(APIView):
@@ -36,7 +35,9 @@ class StaffProbeApi(APIView):
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    *site_patterns,
+    path("internal/rpc/", include("gau.rpc.urls")),
+    path("api/v2/authz/", include("apps.authz.api.urls")),
+    path("", include("apps.authz.api.root_urls")),
     path("probe/kanban", KanbanProbeApi.as_view()),
     path("probe/staff", StaffProbeApi.as_view()),
 ]
