@@ -295,3 +295,7 @@ UPLOAD_MAX_PIXELS = 50_000_000
 CDN_MAX_SOURCE_PIXELS = 50_000_000
 CDN_REDIS_MAX_ENTRY_BYTES = 512 * 1024
 CDN_REDIS_TTL = 24 * 3600
+CELERY_BEAT_SCHEDULE["upload.purge_expired_tus_uploads"] = {
+    "task": "upload.purge_expired_tus_uploads",
+    "schedule": 3600.0,
+}

@@ -36,6 +36,9 @@ class File(models.Model):
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
     key = models.CharField(max_length=64, db_index=True)
+    #: Where the bytes are in the bucket: ``objects/<k[:2]>/<key>`` for objects written whole, or the
+    #: ``objects/s/<uuid>`` a streamed upload was written to (moving 1 GiB on S3 is a full copy).
+    blob = models.CharField(max_length=200)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -55,7 +58,7 @@ class File(models.Model):
 
 
 class TusUpload(models.Model):
-    """A resumable (tus 1.0) upload in progress: bytes so far live in object storage under ``staging_key``."""
+    """A resumable (tus 1.0) upload in progress: the chunks received so far live under ``tus/<id>/``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner_id = models.UUIDField(db_index=True)

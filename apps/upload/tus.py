@@ -2,7 +2,7 @@
 
 Each PATCH streams its body into its own object ``tus/<id>/<offset>`` (multipart when large), so an
 interrupted PATCH keeps the bytes that arrived and the client resumes at the stored offset from any
-process. On the last byte the chunks are streamed once, in order, into a staging object while hashing,
+process. On the last byte the chunks are streamed once, in order, into the file's object while hashing,
 and the result goes through the same validation and content addressing as a direct upload.
 """
 
@@ -123,7 +123,7 @@ def finish(upload: TusUpload) -> FileData:
     head = b""
     keep_in_memory = upload.purpose in IMAGE_PURPOSES and upload.length <= size_limit(upload.purpose)
     buffer = bytearray()
-    writer = None if keep_in_memory else blobs.StreamWriter(f"staging/{uuid.uuid4().hex}", hashing=False)
+    writer = None if keep_in_memory else blobs.StreamWriter(f"objects/s/{uuid.uuid4().hex}", hashing=False)
     try:
         for part in upload.parts:
             for data in blobs.iter_range(part["key"], 0, None, chunk=READ_SIZE):
@@ -144,7 +144,7 @@ def finish(upload: TusUpload) -> FileData:
     if writer is None:
         received.data = bytes(buffer)
     else:
-        received.staging_key = writer.key
+        received.blob = writer.key
     try:
         created = store_received(
             owner_id=upload.owner_id, purpose=upload.purpose, filename=upload.filename, received=received

@@ -251,7 +251,7 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant |
     try:
         source = cache.get_source(key)
         if source is None:
-            source = blobs.read_bytes(blobs.object_key(key))
+            source = blobs.read_bytes(meta.path)
             if source is None:
                 return None
             cache.put_source(key, source)
@@ -297,7 +297,7 @@ def _serve_original(request: HttpRequest, meta: StoredObjectData, *, cache_contr
         response: HttpResponseBase = HttpResponse(status=304)
     else:
         body: Iterator[bytes] | list[bytes] = (
-            [] if request.method == "HEAD" or size == 0 else blobs.iter_range(blobs.object_key(meta.key), start, end)
+            [] if request.method == "HEAD" or size == 0 else blobs.iter_range(meta.path, start, end)
         )
         response = StreamingHttpResponse(body, status=status, content_type=meta.content_type)
         response["Content-Length"] = str(end - start + 1 if size else 0)

@@ -65,6 +65,11 @@ def test_full_cycle_variant_304_delete(client: Client, jpeg_file, owner_id, s3) 
     again = client.get(url + "?w=400&format=webp", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert again.content == b""
+    head = client.head(url + "?w=400&format=webp")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["Content-Length"] == str(len(response.content))
+    assert head["ETag"] == etag
     since = client.get(url + "?w=400&format=webp", HTTP_IF_MODIFIED_SINCE=formatdate(time.time() + 5, usegmt=True))
     assert since.status_code == 304
 

@@ -1,9 +1,9 @@
 """A Django upload handler that streams the ``file`` part to object storage while hashing it.
 
 Small raster images (up to the largest image limit) stay in memory, because they are decoded and
-possibly rewritten (GPS removal) before storing. Everything else goes to a staging object through S3
+possibly rewritten (GPS removal) before storing. Everything else goes straight to its object through S3
 multipart in PART_SIZE parts, so peak memory is bounded by about PART_SIZE * 3 whatever the file's size;
-the bytes are read once, hashed once, written once (then moved server-side to their content address).
+the bytes are read once, hashed once, written once (no server-side copy afterwards).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class StreamingUploadHandler(FileUploadHandler):
             self.buffer += raw_data
             return None
         if self.writer is None:
-            self.writer = blobs.StreamWriter(f"staging/{uuid.uuid4().hex}", hashing=False)
+            self.writer = blobs.StreamWriter(f"objects/s/{uuid.uuid4().hex}", hashing=False)
             if self.buffer:
                 self.writer.write(bytes(self.buffer))
                 self.buffer = bytearray()
@@ -97,7 +97,7 @@ class StreamingUploadHandler(FileUploadHandler):
             except Exception:
                 self.cleanup()
                 raise
-            received.staging_key = self.writer.key
+            received.blob = self.writer.key
             self.writer = None
         else:
             received.data = bytes(self.buffer)

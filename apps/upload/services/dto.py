@@ -30,6 +30,8 @@ class StoredObjectData(DataModel):
     """A stored object as the CDN sees it (shared by every record with the same content address)."""
 
     key: str
+    #: Where the bytes are in the bucket.
+    path: str
     public: bool
     content_type: str
     size: int

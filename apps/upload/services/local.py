@@ -113,18 +113,19 @@ def owner_lock(owner_id: uuid.UUID) -> Iterator[None]:
 
 @dataclass
 class Received:
-    """Bytes received for one upload: in memory (small images) or already in a staging object."""
+    """Bytes received for one upload: in memory (small images) or already streamed to an object."""
 
     size: int
     sha256: str
     head: bytes
     data: bytes | None = None
-    staging_key: str | None = None
+    blob: str | None = None
 
     def discard(self) -> None:
-        if self.staging_key:
-            blobs.delete(self.staging_key)
-            self.staging_key = None
+        """Delete the streamed object unless a record adopted it."""
+        if self.blob:
+            blobs.delete(self.blob)
+            self.blob = None
 
 
 def check_space(*, owner_id: uuid.UUID, purpose: str, size: int) -> None:
@@ -146,7 +147,11 @@ def check_space(*, owner_id: uuid.UUID, purpose: str, size: int) -> None:
 
 
 def store_received(*, owner_id: uuid.UUID, purpose: str, filename: str, received: Received) -> FileData:
-    """Validate what was received and record it; the staging object (if any) becomes the stored object."""
+    """Validate what was received and record it.
+
+    A streamed object stays where it was written and becomes the file's blob (no copy); identical content
+    already stored for this owner and visibility is reused and the new object deleted.
+    """
     try:
         validate_purpose(purpose)
         limit = size_limit(purpose)
@@ -171,13 +176,16 @@ def store_received(*, owner_id: uuid.UUID, purpose: str, filename: str, received
         public = purpose in PUBLIC_PURPOSES
         key = content_key(owner_id=owner_id, public=public, sha256=sha)
         with owner_lock(owner_id):
-            if not selectors.key_in_use(key=key):
+            existing = selectors.file_for_key(key=key)
+            if existing is not None:
+                blob = existing.blob
+            else:
                 check_space(owner_id=owner_id, purpose=purpose, size=size)
-                if data is not None:
-                    blobs.put_bytes(object_path(key), data, content_type)
-                elif received.staging_key:
-                    blobs.move(received.staging_key, object_path(key))
-                    received.staging_key = None
+                if received.blob:
+                    blob, received.blob = received.blob, None
+                else:
+                    blob = object_path(key)
+                    blobs.put_bytes(blob, data or b"", content_type)
             record = File.objects.create(
                 owner_id=owner_id,
                 purpose=purpose,
@@ -186,6 +194,7 @@ def store_received(*, owner_id: uuid.UUID, purpose: str, filename: str, received
                 size=size,
                 sha256=sha,
                 key=key,
+                blob=blob,
                 width=width,
                 height=height,
             )
@@ -205,7 +214,7 @@ def delete_record(record: File) -> None:
     with owner_lock(record.owner_id):
         record.delete()
         if not selectors.key_in_use(key=record.key):
-            blobs.delete(object_path(record.key))
+            blobs.delete(record.blob)
             _purge_after_commit(record.key)
 
 
@@ -243,6 +252,7 @@ class LocalUploadService(UploadService):
             return None
         return StoredObjectData(
             key=record.key,
+            path=record.blob,
             public=record.is_public,
             content_type=record.content_type,
             size=record.size,

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from apps.authz.services import PrincipalData
+from apps.upload.services import upload_service
 from gau import blobs
 from tests.support.images import image_bytes
 
@@ -70,7 +71,10 @@ def test_large_file_streams_through_multipart_staging(user_client, s3) -> None:
     assert "sig=" in body["url"]
     assert not s3.keys("staging/")
     key = body["url"].split("/images/")[1].split("?")[0]
-    stored = blobs.stat(blobs.object_key(key))
+    meta = upload_service.get_object(key=key)
+    assert meta is not None
+    assert meta.path.startswith("objects/s/")
+    stored = blobs.stat(meta.path)
     assert stored is not None
     assert stored.size == len(data)
 

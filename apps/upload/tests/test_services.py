@@ -153,3 +153,13 @@ def test_delete_user_files(mode, owner_id, s3) -> None:
     assert upload_service.delete_user_files(owner_id=owner_id) == 3
     assert upload_service.get_file(file_id=other.id) is not None
     assert upload_service.delete_user_files(owner_id=owner_id) == 0
+
+
+def test_get_object_is_what_the_cdn_sees(mode, owner_id) -> None:
+    created = upload_service.create_file(owner_id=owner_id, purpose="avatar", filename="a.png", data=image_bytes("PNG"))
+    key = created.url.rsplit("/", 1)[1]
+    found = upload_service.get_object(key=key)
+    assert found is not None
+    assert (found.key, found.public, found.sha256, found.size) == (key, True, created.sha256, created.size)
+    assert found.path == blobs.object_key(key)
+    assert upload_service.get_object(key="0" * 64) is None

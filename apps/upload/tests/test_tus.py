@@ -120,3 +120,21 @@ def test_tus_image_is_validated_like_a_direct_upload(user_client) -> None:
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "upload.unsupported_type"
     assert blobs.stat("nothing") is None
+
+
+def test_expired_uploads_are_purged_with_their_chunks(user_client, s3) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.upload.models import TusUpload
+    from apps.upload.tasks import purge_expired_tus_uploads
+
+    url = create(user_client, 100)
+    assert patch(user_client, url, 0, b"a" * 40).status_code == 204
+    upload_id = url.rsplit("/", 1)[1]
+    assert [k for k in s3.keys("tus/") if upload_id in k]
+    TusUpload.objects.filter(id=upload_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert user_client.head(url, **TUS).status_code == 404
+    assert purge_expired_tus_uploads() == 1
+    assert not [k for k in s3.keys("tus/") if upload_id in k]

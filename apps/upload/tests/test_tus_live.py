@@ -25,6 +25,8 @@ def test_tuspy_resumes_after_an_interrupted_patch(gau_server, s3) -> None:
     token = authz_service.issue_tokens(user_id=user_id).access_token
     auth = {"Authorization": f"Bearer {token}"}
     data = bytes(range(256)) * (24 * 1024 * 4)  # 24 MiB
+    probe = httpx.options(f"{base}/api/v2/upload/tus/", headers=auth)
+    assert probe.status_code == 204, probe.text
     client = tus_client.TusClient(f"{base}/api/v2/upload/tus/", headers=auth)
     first = client.uploader(
         file_stream=io.BytesIO(data),
