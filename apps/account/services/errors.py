@@ -63,7 +63,7 @@ class LoginThrottledError(RateLimitedError):
 
 class ResendThrottledError(RateLimitedError):
     code = "account.resend_throttled"
-    default_message = "A verification email was sent to this address less than a minute ago."
+    default_message = "A verification email was requested for this address less than a minute ago."
 
 
 class InvalidTokenError(InvalidInputError):
