@@ -348,7 +348,7 @@ class CeleryWorkerProcess:
 
     def stop(self) -> None:
         if self.proc is not None:
-            processes.stop(self.proc)
+            processes.stop(self.proc, timeout=3)  # a worker holding countdown messages lingers; then SIGKILL
 
     def restart(self, **extra: str) -> None:
         """Start again with ``extra`` environment (none: the defaults).

@@ -6,7 +6,6 @@ console email, local media folder). Each real part is switched on by its URL var
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -133,15 +132,7 @@ DEFAULT_FROM_EMAIL = "Gau <no-reply@gau.local>"
 # --- Email pipeline (apps/email; see apps/email/README.md) -----------------------------------
 # Tunables from EMAIL_RETRY_DELAYS="30,120,600,3600,21600", EMAIL_MAX_ATTEMPTS, EMAIL_STUCK_AFTER,
 # EMAIL_SENDING_LEASE, EMAIL_SWEEP_INTERVAL, EMAIL_SUPPRESSION_DAYS (seconds / days).
-EMAIL_OUTBOX: dict[str, Any] = {
-    key: (
-        [int(x) for x in os.environ[f"EMAIL_{key}"].split(",") if x.strip()]
-        if key == "RETRY_DELAYS"
-        else int(os.environ[f"EMAIL_{key}"])
-    )
-    for key in ("RETRY_DELAYS", "MAX_ATTEMPTS", "STUCK_AFTER", "SENDING_LEASE", "SWEEP_INTERVAL", "SUPPRESSION_DAYS")
-    if os.environ.get(f"EMAIL_{key}", "").strip()
-}
+EMAIL_OUTBOX: dict[str, Any] = CONFIG.email_outbox
 CELERY_TASK_ROUTES = {"email.*": {"queue": "email"}}
 CELERY_BEAT_SCHEDULE["email.sweep"] = {
     "task": "email.sweep",
