@@ -6,6 +6,7 @@ console email, local media folder). Each real part is switched on by its URL var
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
