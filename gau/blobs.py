@@ -27,9 +27,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-#: Multipart part size: S3 needs >= 5 MiB except for the last part. Peak memory is about
-#: PART_SIZE * (1 + MAX_PARTS_IN_FLIGHT).
-PART_SIZE = 8 * 1024 * 1024
+#: Multipart part size: S3's minimum (except for the last part), which keeps peak memory about
+#: PART_SIZE * (2 + MAX_PARTS_IN_FLIGHT) and still allows 50 GB objects (10,000 parts).
+PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS_IN_FLIGHT = 2
 
 
@@ -196,7 +196,8 @@ class StreamWriter:
         self.size = 0
         self.sha256 = hashlib.sha256()
         self._s3 = _s3()
-        self._buffer = bytearray()
+        self._buffer: list[bytes] = []
+        self._buffered = 0
         self._parts: list[Future[dict[str, Any]]] = []
         self._upload_id: str | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -214,8 +215,9 @@ class StreamWriter:
         if self._fh is not None:
             self._fh.write(data)
             return
-        self._buffer += data
-        if len(self._buffer) >= PART_SIZE:
+        self._buffer.append(data)
+        self._buffered += len(data)
+        if self._buffered >= PART_SIZE:
             self._flush_part()
 
     def _flush_part(self) -> None:
@@ -227,8 +229,8 @@ class StreamWriter:
             )
             self._upload_id = created["UploadId"]
             self._pool = ThreadPoolExecutor(max_workers=MAX_PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
-        body = bytes(self._buffer)
-        self._buffer = bytearray()
+        body = b"".join(self._buffer)
+        self._buffer, self._buffered = [], 0
         number = len(self._parts) + 1
         # Bound memory: wait for the oldest part before queueing more than MAX_PARTS_IN_FLIGHT.
         pending = [f for f in self._parts if not f.done()]
@@ -254,9 +256,9 @@ class StreamWriter:
         client, bucket, prefix = self._s3
         if self._upload_id is None:  # small: one PUT
             client.put_object(
-                Bucket=bucket, Key=prefix + self.key, Body=bytes(self._buffer), ContentType=self._content_type
+                Bucket=bucket, Key=prefix + self.key, Body=b"".join(self._buffer), ContentType=self._content_type
             )
-            self._buffer = bytearray()
+            self._buffer, self._buffered = [], 0
             return
         if self._buffer:
             self._flush_part()
@@ -272,7 +274,7 @@ class StreamWriter:
             self._fh.close()
             _fs_path(self.key).unlink(missing_ok=True)
             return
-        self._buffer = bytearray()
+        self._buffer, self._buffered = [], 0
         if self._upload_id is not None and self._s3 is not None:
             client, bucket, prefix = self._s3
             for f in self._parts:
