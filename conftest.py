@@ -15,6 +15,7 @@ import email
 import email.policy
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -154,12 +155,24 @@ class SmtpSink:
     def clear(self) -> None:
         for path in self.maildir.glob("*.eml"):
             path.unlink()
-        for name in ("reject", "tempfail"):
+        for name in ("reject", "tempfail", "delay_rcpt", "delay_data", "stalled_rcpt", "stalled_data"):
             (self.maildir / name).unlink(missing_ok=True)
 
     def reject(self, *addresses: str) -> None:
         """Answer 550 to these recipients (a permanent failure)."""
         (self.maildir / "reject").write_text("\n".join(addresses))
+
+    def delay(self, stage: str, seconds: float | None) -> None:
+        """Stall the reply to RCPT (``stage="rcpt"``) or, after storing the message, to the end of DATA
+        (``"data"``) for ``seconds`` (None: stop stalling). ``stalled(stage)`` says a client is waiting."""
+        flag = self.maildir / f"delay_{stage}"
+        if seconds is None:
+            flag.unlink(missing_ok=True)
+        else:
+            flag.write_text(str(seconds))
+
+    def stalled(self, stage: str) -> bool:
+        return (self.maildir / f"stalled_{stage}").exists()
 
     def tempfail(self, on: bool = True) -> None:
         """Answer 451 to every recipient while on (a temporary failure)."""
@@ -273,6 +286,79 @@ def child_env(s3: S3Server, smtp: SmtpSink, **extra: str) -> dict[str, str]:
     return env
 
 
+class CeleryWorkerProcess:
+    """The session's real Celery worker process (queues ``default,email``, solo pool).
+
+    Tests may :meth:`kill` it (SIGKILL, e.g. in the middle of a task) and :meth:`restart` it, optionally
+    with extra environment (e.g. fast retry settings); ``pid`` and ``poll()`` work as on a Popen.
+    """
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.extra: dict[str, str] = {}
+        self.proc: Any = None
+
+    @property
+    def pid(self) -> int:
+        return int(self.proc.pid)
+
+    def poll(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def start(self, **extra: str) -> None:
+        """Start the worker (no-op if it runs) and wait until it consumes."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.extra = extra
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.proc = processes.start(
+            [
+                processes.PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "gau",
+                "worker",
+                "-Q",
+                "default,email",
+                "-P",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            env={**self.env, **extra},
+            log_path=self.log,
+        )
+        processes.wait_until(
+            lambda: b"ready." in self.log.read_bytes()[offset:], timeout=60, what="Celery worker", proc=self.proc
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker at once (no chance to ack, finish or clean up)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            processes.stop(self.proc, timeout=3)  # a worker holding countdown messages lingers; then SIGKILL
+
+    def restart(self, **extra: str) -> None:
+        """Start again with ``extra`` environment (none: the defaults).
+
+        The running worker is SIGKILLed (a graceful stop waits for held countdown messages); whatever it
+        held unacknowledged is redelivered by RabbitMQ.
+        """
+        self.kill()
+        self.start(**extra)
+
+
 @pytest.fixture(scope="session")
 def _celery_worker_session(
     django_db_setup: None,
@@ -280,46 +366,29 @@ def _celery_worker_session(
     s3: S3Server,
     _smtp_session: SmtpSink,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Any]:
+) -> Iterator[CeleryWorkerProcess]:
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     with django_db_blocker.unblock():
         env = child_env(s3, _smtp_session)
-    proc = processes.start(
-        [
-            processes.PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "gau",
-            "worker",
-            "-Q",
-            "default,email",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "info",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        env=env,
-        log_path=log,
-    )
-    processes.wait_until(lambda: b"ready." in log.read_bytes(), timeout=60, what="Celery worker", proc=proc)
+    worker = CeleryWorkerProcess(env, log)
+    worker.start()
     try:
-        yield proc
+        yield worker
     finally:
-        processes.stop(proc)
+        worker.stop()
 
 
 @pytest.fixture
-def celery_worker(_celery_worker_session: Any, transactional_db: None) -> Any:
+def celery_worker(_celery_worker_session: CeleryWorkerProcess, transactional_db: None) -> CeleryWorkerProcess:
     """A real Celery worker process consuming RabbitMQ (queues ``default`` and ``email``).
 
-    Implies ``transactional_db``: the worker sees only committed rows.
+    Implies ``transactional_db``: the worker sees only committed rows. Restarted with the default
+    environment if a previous test killed it or changed its environment.
     """
+    if _celery_worker_session.extra:
+        _celery_worker_session.restart()
+    else:
+        _celery_worker_session.start()
     return _celery_worker_session
 
 

@@ -69,7 +69,7 @@ class Config:
     log_level: str
     log_format: str
     otel: bool
-    extra: dict[str, Any] = field(default_factory=dict)
+    email_outbox: dict[str, Any] = field(default_factory=dict)
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -207,6 +207,34 @@ def _service_urls(env: Mapping[str, str]) -> dict[str, str]:
     return urls
 
 
+#: Email pipeline tunables (apps/email/conf.py has the defaults): variable suffix -> (low, high).
+EMAIL_OUTBOX_INTS = {
+    "MAX_ATTEMPTS": (1, 100),
+    "STUCK_AFTER": (1, 7 * 86400),
+    "SENDING_LEASE": (1, 86400),
+    "SWEEP_INTERVAL": (1, 86400),
+    "SUPPRESSION_DAYS": (1, 3650),
+}
+
+
+def _email_outbox(env: Mapping[str, str]) -> dict[str, Any]:
+    outbox: dict[str, Any] = {}
+    raw = env.get("EMAIL_RETRY_DELAYS", "").strip()
+    if raw:
+        try:
+            delays = [int(x) for x in raw.split(",") if x.strip()]
+        except ValueError:
+            raise ConfigError("EMAIL_RETRY_DELAYS", f"expected comma-separated seconds, got {raw!r}") from None
+        if not delays or any(d < 0 for d in delays):
+            raise ConfigError("EMAIL_RETRY_DELAYS", f"expected non-negative seconds, got {raw!r}")
+        outbox["RETRY_DELAYS"] = delays
+    for key, (low, high) in EMAIL_OUTBOX_INTS.items():
+        name = f"EMAIL_{key}"
+        if env.get(name, "").strip():
+            outbox[key] = _int(env, name, 0, low=low, high=high)
+    return outbox
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the configuration from ``env`` (default: ``os.environ``)."""
     env = os.environ if env is None else env
@@ -274,4 +302,5 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         log_level=log_level,
         log_format=log_format,
         otel=_bool(env, "GAU_OTEL", False),
+        email_outbox=_email_outbox(env),
     )

@@ -130,6 +130,17 @@ CELERY_BEAT_SCHEDULE["authz.purge_expired_sessions"] = {"task": "authz.purge_exp
 MAILERS = {"default": CONFIG.email}
 DEFAULT_FROM_EMAIL = "Gau <no-reply@gau.local>"
 
+# --- Email pipeline (apps/email; see apps/email/README.md) -----------------------------------
+# Tunables from EMAIL_RETRY_DELAYS="30,120,600,3600,21600", EMAIL_MAX_ATTEMPTS, EMAIL_STUCK_AFTER,
+# EMAIL_SENDING_LEASE, EMAIL_SWEEP_INTERVAL, EMAIL_SUPPRESSION_DAYS (seconds / days).
+EMAIL_OUTBOX: dict[str, Any] = CONFIG.email_outbox
+CELERY_TASK_ROUTES = {"email.*": {"queue": "email"}}
+CELERY_BEAT_SCHEDULE["email.sweep"] = {
+    "task": "email.sweep",
+    "schedule": float(EMAIL_OUTBOX.get("SWEEP_INTERVAL", 60)),
+    "options": {"queue": "email", "expires": 60},
+}
+
 # --- Storage --------------------------------------------------------------------------------
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"

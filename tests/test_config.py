@@ -83,6 +83,8 @@ def test_real_parts_by_url() -> None:
         ({**BASE, "GAU_INTERNAL_KEYS": "too-short"}, "GAU_INTERNAL_KEYS"),
         ({**BASE, "GAU_SERVED_APP": "account"}, "GAU_SERVED_APP"),
         ({**BASE, "PUBLIC_BASE_URL": "gau.example.com"}, "PUBLIC_BASE_URL"),
+        ({**BASE, "EMAIL_RETRY_DELAYS": "30,soon"}, "EMAIL_RETRY_DELAYS"),
+        ({**BASE, "EMAIL_MAX_ATTEMPTS": "0"}, "EMAIL_MAX_ATTEMPTS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:

@@ -2,7 +2,9 @@
 
 Run: ``python -m tests.support.smtp_sink --port N --maildir DIR``. Recipients listed in
 ``DIR/reject`` (one per line) are refused with 550, so tests can exercise permanent failures;
-``DIR/tempfail`` makes every RCPT answer 451 while the file exists.
+``DIR/tempfail`` makes every RCPT answer 451 while the file exists. ``DIR/delay_rcpt`` (seconds) stalls
+the RCPT reply; ``DIR/delay_data`` stores the message, then stalls the final DATA reply (a server that
+accepted a message whose reply is lost); while stalling, ``DIR/stalled_<stage>`` exists.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ class MaildirHandler:
     def __init__(self, maildir: Path) -> None:
         self.maildir = maildir
 
+    async def _stall(self, stage: str) -> None:
+        flag = self.maildir / f"delay_{stage}"
+        if flag.exists():
+            (self.maildir / f"stalled_{stage}").touch()
+            await asyncio.sleep(float(flag.read_text() or 0))
+
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        await self._stall("rcpt")
         if (self.maildir / "tempfail").exists():
             return "451 4.3.0 Try again later"
         reject = self.maildir / "reject"
@@ -37,6 +46,7 @@ class MaildirHandler:
         tmp = self.maildir / f".{name}.tmp"
         tmp.write_bytes(header.encode() + envelope.original_content)
         tmp.rename(self.maildir / f"{name}.eml")  # atomic: readers never see half a message
+        await self._stall("data")
         return f"250 OK queued as {message_id}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gau.rpc import InvalidInputError
 
-__all__ = ["InvalidRecipientError", "UnknownTemplateError"]
+__all__ = ["InvalidContextError", "InvalidRecipientError", "UnknownTemplateError"]
 
 
 class UnknownTemplateError(InvalidInputError):
@@ -15,3 +15,8 @@ class UnknownTemplateError(InvalidInputError):
 class InvalidRecipientError(InvalidInputError):
     code = "email.invalid_recipient"
     default_message = "The recipient address is not valid."
+
+
+class InvalidContextError(InvalidInputError):
+    code = "email.invalid_context"
+    default_message = "The context lacks values the template needs, or is not JSON-serialisable."

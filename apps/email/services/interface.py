@@ -34,5 +34,6 @@ class EmailService(Service):
         after it commits. ``template`` names a message such as ``"account/verify_email"``; ``context``
         holds JSON-serialisable values; ``locale`` (``"en"``, ``"vi"``) picks the language; ``send_at``
         delays delivery. The same ``idempotency_key`` returns the first call's id and sends once.
-        Raises ``UnknownTemplateError`` or ``InvalidRecipientError``.
+        Raises ``UnknownTemplateError``, ``InvalidRecipientError`` or ``InvalidContextError`` (a key the
+        template needs is missing, or the context is not JSON-serialisable).
         """

@@ -1,0 +1,281 @@
+"""One delivery attempt of an outbox row, and the retry / suppression bookkeeping around it.
+
+Called by the ``email.deliver`` task (see tasks.py); the guarantees are described in README.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.email import catalog, conf, selectors
+from apps.email.models import OutboundEmail, Suppression
+from apps.email.rendering import Rendered, RenderError, render
+from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, mailer
+
+logger = logging.getLogger("apps.email")
+Status = OutboundEmail.Status
+
+#: Slack for a countdown message that arrives a little before its row's next_attempt_at.
+_EARLY_SLACK = timedelta(seconds=2)
+
+
+def message_id_for(row: OutboundEmail) -> str:
+    """A Message-ID fixed per outbox row, so that a rare duplicate is recognisable (and collapsed by clients)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "gau.local"
+    return f"<{row.pk}@{domain}>"
+
+
+def build_message(row: OutboundEmail, rendered: Rendered) -> EmailMultiAlternatives:
+    """The Django message for a rendered row: text body with an HTML alternative."""
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.to],
+        headers={
+            "Message-ID": message_id_for(row),
+            "X-Gau-Email-Id": str(row.pk),
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": rendered.locale,
+        },
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    return message
+
+
+def _log(row: OutboundEmail, outcome: str, *, started: float, level: int = logging.INFO, **fields: Any) -> None:
+    """The one structured line per attempt: ids, template, attempt number, outcome. Never the body."""
+    data = {
+        "email_id": str(row.pk),
+        "template": row.template,
+        "attempt": row.attempts,
+        "outcome": outcome,
+        "ms": round((time.monotonic() - started) * 1000, 1),
+        **fields,
+    }
+    logger.log(level, "email.attempt %s", " ".join(f"{k}={v}" for k, v in data.items()), extra=data)
+
+
+def _claim_fast(email_id: uuid.UUID, token: uuid.UUID, *, now: datetime) -> OutboundEmail | None:
+    """The common case in one statement: a due ``queued`` row, not suppressed, becomes ``sending``.
+
+    A concurrent claimer blocks on the row lock, then sees ``status != queued`` and updates nothing.
+    Anything unusual (not due, already handled, leased, suppressed) returns None: :func:`_claim` decides.
+    """
+    security = [m.name for m in catalog.MESSAGES.values() if m.security]
+    suppressed = Suppression.objects.filter(address=Lower(OuterRef("to")), expires_at__gt=now)
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, status=Status.QUEUED, next_attempt_at__lte=now + _EARLY_SLACK)
+        .filter(Q(template__in=security) | ~Exists(suppressed))
+        .update(
+            status=Status.SENDING,
+            attempt_token=token,
+            sending_started_at=now,
+            dot_sent=False,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    if not claimed:
+        return None
+    return OutboundEmail.objects.get(pk=email_id)
+
+
+def _claim(email_id: uuid.UUID, token: uuid.UUID, *, now: datetime, started: float, eager: bool) -> OutboundEmail | str:
+    """Lock the row and mark it ``sending`` under ``token``; or say why not (an outcome string)."""
+    settings_ = conf.get()
+    with transaction.atomic():
+        row = OutboundEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
+        if row is None:
+            # Locked: another worker is claiming this very row right now and will handle it.
+            return "missing" if not OutboundEmail.objects.filter(pk=email_id).exists() else "busy"
+        if row.status in (Status.SENT, Status.FAILED, Status.SUPPRESSED):
+            return f"already-{row.status}"
+        if row.status == Status.QUEUED and row.next_attempt_at > now + _EARLY_SLACK:
+            return "not-due"  # a stale duplicate message; the retry's own message or the sweeper runs it
+        if row.status == Status.SENDING:
+            assert row.sending_started_at is not None
+            lease_end = row.sending_started_at + timedelta(seconds=settings_.sending_lease)
+            if lease_end > now:
+                # The owning attempt may still be alive (this is a redelivery after a worker died, or a
+                # duplicate message): look again when its lease ends.
+                if not eager:
+                    _publish(row.pk, countdown=(lease_end - now).total_seconds() + 1)
+                _log(row, "deferred-leased", started=started)
+                return "deferred-leased"
+            if row.dot_sent:
+                # The dead attempt had sent the final dot: the server may have accepted the message.
+                # We resend (at-least-once) rather than risk losing it; the Message-ID is the same.
+                row.possible_duplicate = True
+                _log(row, "takeover-after-dot", started=started, level=logging.WARNING)
+        message = catalog.get(row.template)
+        if message is not None and not message.security:
+            suppression = selectors.suppression_active(address=row.to, now=now)
+            if suppression is not None:
+                row.status = Status.SUPPRESSED
+                row.last_error = f"suppressed until {suppression.expires_at.isoformat()}: {suppression.reason}"
+                row.save(update_fields=["status", "last_error", "possible_duplicate", "updated_at"])
+                _log(row, "suppressed", started=started)
+                return "suppressed"
+        row.status = Status.SENDING
+        row.attempt_token = token
+        row.sending_started_at = now
+        row.dot_sent = False
+        row.attempts += 1
+        row.save(
+            update_fields=[
+                "status",
+                "attempt_token",
+                "sending_started_at",
+                "dot_sent",
+                "attempts",
+                "possible_duplicate",
+                "updated_at",
+            ]
+        )
+    return row
+
+
+def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
+    """Make one delivery attempt of row ``email_id``; return the outcome (also logged).
+
+    ``eager``: running in-process (no broker), so follow-ups are left to the sweeper or an operator
+    instead of being published.
+    """
+    started = time.monotonic()
+    settings_ = conf.get()
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimed = _claim_fast(email_id, token, now=now) or _claim(email_id, token, now=now, started=started, eager=eager)
+    if isinstance(claimed, str):
+        return claimed
+    row = claimed
+
+    try:
+        rendered = render(row.template, row.context, row.locale)
+    except RenderError as exc:
+        _finish(row, token, status=Status.FAILED, last_error=f"render: {exc}")
+        _log(row, "render-failed", started=started, level=logging.ERROR, error=str(exc))
+        return "render-failed"
+
+    lease_end = now + timedelta(seconds=settings_.sending_lease)
+
+    def before_dot() -> bool:
+        # Committed before the dot: a later attempt can tell "certainly not delivered" from "maybe".
+        if timezone.now() >= lease_end:
+            return False
+        owned = OutboundEmail.objects.filter(pk=row.pk, attempt_token=token, status=Status.SENDING)
+        return owned.update(dot_sent=True) == 1
+
+    try:
+        reply = mailer.send(build_message(row, rendered), before_dot=before_dot)
+    except LeaseLost:
+        _log(row, "lease-lost", started=started, level=logging.WARNING)
+        return "lease-lost"
+    except PermanentFailure as exc:
+        if exc.suppress:  # first, so that whoever sees the row failed also sees the suppression
+            suppress(address=row.to, reason=str(exc), source_email_id=row.pk)
+        _finish(row, token, status=Status.FAILED, last_error=str(exc))
+        _log(row, "failed-permanent", started=started, level=logging.WARNING, error=str(exc), suppressed=exc.suppress)
+        return "failed-permanent"
+    except TemporaryFailure as exc:
+        return _retry_or_fail(row, token, exc, started=started, eager=eager)
+
+    _finish(
+        row,
+        token,
+        status=Status.SENT,
+        smtp_response=reply,
+        message_id=message_id_for(row),
+        sent_at=timezone.now(),
+        last_error="",
+    )
+    _log(row, "sent", started=started)
+    return "sent"
+
+
+def _finish(row: OutboundEmail, token: uuid.UUID, **fields: Any) -> bool:
+    """Record the attempt's outcome, only if the attempt still owns the row."""
+    fields.setdefault("attempt_token", None)
+    updated = OutboundEmail.objects.filter(pk=row.pk, attempt_token=token).update(updated_at=timezone.now(), **fields)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    return updated == 1
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next attempt after ``attempts`` attempts: the configured step, ± jitter."""
+    settings_ = conf.get()
+    base = settings_.retry_delays[min(max(attempts, 1), len(settings_.retry_delays)) - 1]
+    return max(0.0, base * random.uniform(1 - settings_.jitter, 1 + settings_.jitter))  # noqa: S311
+
+
+def _retry_or_fail(row: OutboundEmail, token: uuid.UUID, exc: TemporaryFailure, *, started: float, eager: bool) -> str:
+    settings_ = conf.get()
+    if row.attempts >= settings_.max_attempts:
+        _finish(row, token, status=Status.FAILED, last_error=f"gave up after {row.attempts} attempts: {exc}")
+        _log(row, "failed-retries-exhausted", started=started, level=logging.WARNING, error=str(exc))
+        return "failed-retries-exhausted"
+    delay = retry_delay(row.attempts)
+    due = timezone.now() + timedelta(seconds=delay)
+    publish = not eager and delay <= settings_.max_countdown
+    _finish(
+        row,
+        token,
+        status=Status.QUEUED,
+        next_attempt_at=due,
+        enqueued_at=due if publish else None,
+        last_error=str(exc),
+        dot_sent=False,
+        possible_duplicate=row.possible_duplicate or exc.after_dot,
+    )
+    if publish:
+        _publish(row.pk, countdown=delay)
+    _log(row, "retry", started=started, level=logging.WARNING, error=str(exc), retry_in=round(delay, 2))
+    return "retry"
+
+
+def _publish(email_id: uuid.UUID, *, countdown: float) -> None:
+    from apps.email.tasks import deliver as deliver_task
+
+    deliver_task.apply_async_safely(str(email_id), countdown=countdown)
+
+
+def suppress(*, address: str, reason: str, source_email_id: uuid.UUID | None = None) -> Suppression:
+    """Put ``address`` on the suppression list for the configured number of days (extending it)."""
+    expires = timezone.now() + timedelta(days=conf.get().suppression_days)
+    suppression, _ = Suppression.objects.update_or_create(
+        address=address.strip().lower(),
+        defaults={"reason": reason[:500], "source_email_id": source_email_id, "expires_at": expires},
+    )
+    return suppression
+
+
+def sweep() -> int:
+    """Re-publish every stuck row (see :func:`selectors.outbound_stuck`); return how many."""
+    settings_ = conf.get()
+    now = timezone.now()
+    ids = list(
+        selectors.outbound_stuck(
+            now=now, stuck_after=settings_.stuck_after, sending_lease=settings_.sending_lease
+        ).values_list("id", flat=True)[:1000]
+    )
+    if not ids:
+        return 0
+    OutboundEmail.objects.filter(pk__in=ids, status=Status.QUEUED).update(enqueued_at=now)
+    for email_id in ids:
+        _publish(email_id, countdown=0)
+    logger.info("email.sweep requeued=%d", len(ids), extra={"requeued": len(ids)})
+    return len(ids)

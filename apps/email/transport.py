@@ -1,0 +1,193 @@
+"""SMTP delivery through Django's mailers API, one reused connection per process.
+
+For the SMTP backend the envelope is driven step by step (MAIL, RCPT, DATA) on the backend's own
+connection, so that (1) the server's reply to DATA (its queue id) can be recorded, (2) failures are
+classified as temporary or permanent, and (3) a callback runs just before the final ``.`` that ends
+DATA. Up to that dot the server has accepted nothing, so an attempt abandoned earlier can be repeated
+without any risk of a duplicate. Other backends (console, locmem...) are called with
+``send_messages``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import re
+import smtplib
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class TemporaryFailure(Exception):
+    """Worth retrying later: connection refused or dropped, timeout, a 4xx reply.
+
+    ``after_dot``: the failure happened after the final dot was sent, so the server may have accepted
+    the message anyway.
+    """
+
+    def __init__(self, message: str, *, after_dot: bool = False) -> None:
+        super().__init__(message)
+        self.after_dot = after_dot
+
+
+class PermanentFailure(Exception):
+    """Retrying will not help: a 5xx reply. ``suppress``: the recipient itself was refused."""
+
+    def __init__(self, message: str, *, suppress: bool = False) -> None:
+        super().__init__(message)
+        self.suppress = suppress
+
+
+class LeaseLost(Exception):
+    """The attempt no longer owns the row (it took too long, or another attempt took over)."""
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return f"{code} {text}".strip()[:500]
+
+
+def _classify(code: int, text: bytes | str, *, stage: str, after_dot: bool = False) -> Exception:
+    reply = _reply(code, text)
+    if 400 <= code < 500:
+        return TemporaryFailure(f"{stage}: {reply}", after_dot=after_dot)
+    return PermanentFailure(f"{stage}: {reply}", suppress=stage == "RCPT" and code >= 500)
+
+
+class Mailer:
+    """Sends one message at a time over a connection kept open between messages."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._backend: Any = None
+        self._key: str | None = None
+
+    def _get_backend(self) -> Any:
+        key = repr(settings.MAILERS.get("default"))
+        if self._backend is None or key != self._key:  # settings changed (tests): start afresh
+            self.close()
+            self._backend = mailers.default
+            self._key = key
+        return self._backend
+
+    def close(self) -> None:
+        """Close the connection (if any)."""
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                backend.close()
+
+    def _drop(self, backend: SmtpBackend) -> None:
+        """Forget a connection in an unknown state (closing the socket aborts any open SMTP transaction)."""
+        connection = backend.connection
+        backend.connection = None
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.close()
+
+    def send(self, message: EmailMessage, *, before_dot: Callable[[], bool]) -> str:
+        """Send ``message``; return the server's final reply.
+
+        ``before_dot`` is called once the whole message but the final dot is sent; if it returns False
+        the transaction is abandoned (nothing delivered) and :class:`LeaseLost` raised.
+        Raises :class:`TemporaryFailure` or :class:`PermanentFailure`.
+        """
+        with self._lock:
+            backend = self._get_backend()
+            if not isinstance(backend, SmtpBackend):
+                if not before_dot():
+                    raise LeaseLost()
+                try:
+                    backend.send_messages([message])
+                except (OSError, smtplib.SMTPException) as exc:
+                    raise TemporaryFailure(f"{type(exc).__name__}: {exc}", after_dot=True) from exc
+                return f"accepted by {type(backend).__module__}"
+            return self._send_smtp(backend, message, before_dot)
+
+    def _send_smtp(self, backend: SmtpBackend, message: EmailMessage, before_dot: Callable[[], bool]) -> str:
+        try:
+            sender = backend.prep_address(message.from_email)
+            recipients = [backend.prep_address(address) for address in message.recipients()]
+        except ValueError as exc:
+            raise PermanentFailure(f"address: {exc}") from exc
+        data = message.message(policy=email.policy.SMTP).as_bytes()
+        data = _LEADING_DOT.sub(b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+
+        connection, code, text = self._open_and_mail(backend, sender)
+        dot_sent = False
+        try:
+            if code != 250:
+                self._rset(backend)
+                raise _classify(code, text, stage="MAIL")
+            for recipient in recipients:
+                code, text = connection.rcpt(recipient)
+                if code not in (250, 251):
+                    self._rset(backend)
+                    raise _classify(code, text, stage="RCPT")
+            code, text = connection.docmd("data")
+            if code != 354:
+                self._rset(backend)
+                raise _classify(code, text, stage="DATA")
+            connection.send(data)
+            if not before_dot():
+                self._drop(backend)
+                raise LeaseLost()
+            dot_sent = True
+            connection.send(b".\r\n")
+            code, text = connection.getreply()
+            if code != 250:
+                raise _classify(code, text, stage="DATA", after_dot=True)
+            return _reply(code, text)
+        except (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
+            self._drop(backend)
+            stage = "after DATA" if dot_sent else "SMTP"
+            raise TemporaryFailure(f"{stage}: {type(exc).__name__}: {exc}", after_dot=dot_sent) from exc
+
+    def _open_and_mail(self, backend: SmtpBackend, sender: str) -> tuple[smtplib.SMTP, int, bytes]:
+        """Open (or reuse) the connection and send MAIL FROM; reconnect once if a reused one went stale."""
+        for attempt in (1, 2):
+            try:
+                fresh = backend.open()
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop(backend)
+                raise TemporaryFailure(f"connect: {type(exc).__name__}: {exc}") from exc
+            connection: smtplib.SMTP | None = backend.connection
+            try:
+                if connection is None:
+                    raise smtplib.SMTPServerDisconnected("no connection")
+                if fresh and connection.sock is not None:
+                    # The body and the final dot are separate writes: without this, Nagle's algorithm
+                    # holds the dot until the body is ACKed (a delayed ACK: ~40 ms per message).
+                    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                connection.ehlo_or_helo_if_needed()
+                code, text = connection.mail(sender)
+            except (OSError, smtplib.SMTPException) as exc:
+                # A reused connection the server closed while idle: nothing was sent, reconnect once.
+                self._drop(backend)
+                if fresh or attempt == 2:
+                    raise TemporaryFailure(f"MAIL: {type(exc).__name__}: {exc}") from exc
+                continue
+            return connection, code, text
+        raise TemporaryFailure("MAIL: no connection")  # not reached: the loop returns or raises
+
+    def _rset(self, backend: SmtpBackend) -> None:
+        try:
+            if backend.connection is not None:
+                backend.connection.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop(backend)
+
+
+#: The process's mailer (each Celery worker process keeps its own connection).
+mailer = Mailer()
