@@ -38,6 +38,7 @@ from apps.cdn.imaging import (
 from apps.upload.services import StoredObjectData, upload_service
 from gau import blobs
 from gau.api.errors import error_response
+from gau.rpc.errors import ServiceUnavailableError
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: Types a browser may render inline from our origin; everything else is a download.
@@ -193,6 +194,15 @@ def _serve_variant(
 @csrf_exempt
 def image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     """Serve the object ``key``: the original (with Range) or a variant from ``w/h/fit/format/q``."""
+    try:
+        return _image_view(request, key)
+    except ServiceUnavailableError as exc:  # object storage, Redis-backed metadata or the upload service
+        response = _error(503, exc.code, exc.message)
+        response["Retry-After"] = "5"
+        return response
+
+
+def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     if request.method not in {"GET", "HEAD"}:
         response = _error(405)
         response["Allow"] = "GET, HEAD"
