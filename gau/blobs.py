@@ -12,12 +12,13 @@ and checked by the CDN.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-#: Multipart part size: S3 needs >= 5 MiB except for the last part. Peak memory is about
-#: PART_SIZE * (1 + MAX_PARTS_IN_FLIGHT).
-PART_SIZE = 8 * 1024 * 1024
+from gau.rpc.errors import ServiceUnavailableError
+
+#: Multipart part size: S3's minimum (except for the last part), which keeps peak memory about
+#: PART_SIZE * (2 + MAX_PARTS_IN_FLIGHT) and still allows 50 GB objects (10,000 parts).
+PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS_IN_FLIGHT = 2
 
 
@@ -41,6 +44,33 @@ def object_key(key: str) -> str:
 def variant_prefix(key: str) -> str:
     """Bucket folder holding the CDN variants of ``key``."""
     return f"variants/{key}/"
+
+
+class StorageUnavailableError(ServiceUnavailableError):
+    """Object storage could not be reached or failed (503 with Retry-After)."""
+
+    code = "storage_unavailable"
+    default_message = "File storage is unavailable; try again shortly."
+
+
+def _unavailable[**P, R](func: Callable[P, R]) -> Callable[P, R]:
+    """Turn connection failures and 5xx answers from S3 (or disk I/O errors) into StorageUnavailableError."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return func(*args, **kwargs)
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(reason=type(exc).__name__, retry_after=5) from exc
+        except ClientError as exc:
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+            if status >= 500:
+                raise StorageUnavailableError(reason=f"S3 {status}", retry_after=5) from exc
+            raise
+
+    return wrapper
 
 
 def _s3() -> tuple[Any, str, str] | None:
@@ -64,6 +94,7 @@ class BlobInfo:
     content_type: str
 
 
+@_unavailable
 def put_bytes(key: str, data: bytes, content_type: str) -> None:
     """Store ``data`` at ``key`` (overwrites)."""
     s3 = _s3()
@@ -78,6 +109,7 @@ def put_bytes(key: str, data: bytes, content_type: str) -> None:
     tmp.replace(path)
 
 
+@_unavailable
 def read_bytes(key: str) -> bytes | None:
     """The whole object (only for bounded objects: images, variants), or None if missing."""
     s3 = _s3()
@@ -91,6 +123,7 @@ def read_bytes(key: str) -> bytes | None:
     return path.read_bytes() if path.exists() else None
 
 
+@_unavailable
 def stat(key: str) -> BlobInfo | None:
     """Size and content type of ``key``, or None if missing."""
     s3 = _s3()
@@ -107,19 +140,29 @@ def stat(key: str) -> BlobInfo | None:
     return BlobInfo(size=path.stat().st_size, content_type="") if path.exists() else None
 
 
+@_unavailable
 def iter_range(key: str, start: int = 0, end: int | None = None, chunk: int = 256 * 1024) -> Iterator[bytes]:
-    """Stream bytes ``start..end`` (inclusive) of ``key`` without holding the object in memory."""
+    """Stream bytes ``start..end`` (inclusive) of ``key`` without holding the object in memory.
+
+    The object is opened before this returns (so an outage is an error here, not mid-response).
+    """
     s3 = _s3()
     if s3:
         client, bucket, prefix = s3
         rng = f"bytes={start}-{'' if end is None else end}"
-        body = client.get_object(Bucket=bucket, Key=prefix + key, Range=rng)["Body"]
-        try:
-            yield from body.iter_chunks(chunk)
-        finally:
-            body.close()
-        return
-    with _fs_path(key).open("rb") as fh:
+        return _iter_body(client.get_object(Bucket=bucket, Key=prefix + key, Range=rng)["Body"], chunk)
+    return _iter_file(_fs_path(key).open("rb"), start, end, chunk)
+
+
+def _iter_body(body: Any, chunk: int) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(chunk)
+    finally:
+        body.close()
+
+
+def _iter_file(fh: Any, start: int, end: int | None, chunk: int) -> Iterator[bytes]:
+    with fh:
         fh.seek(start)
         remaining = None if end is None else end - start + 1
         while remaining is None or remaining > 0:
@@ -131,6 +174,7 @@ def iter_range(key: str, start: int = 0, end: int | None = None, chunk: int = 25
             yield data
 
 
+@_unavailable
 def copy(src: str, dst: str) -> None:
     """Server-side copy (S3 multipart copy for large objects); local disk: rename-free copy."""
     s3 = _s3()
@@ -154,6 +198,7 @@ def move(src: str, dst: str) -> None:
     _fs_path(src).replace(target)
 
 
+@_unavailable
 def delete(key: str) -> None:
     """Delete ``key`` (missing is fine)."""
     s3 = _s3()
@@ -164,6 +209,7 @@ def delete(key: str) -> None:
     _fs_path(key).unlink(missing_ok=True)
 
 
+@_unavailable
 def delete_prefix(prefix_key: str) -> int:
     """Delete every object under ``prefix_key``; returns how many."""
     s3 = _s3()
@@ -196,7 +242,8 @@ class StreamWriter:
         self.size = 0
         self.sha256 = hashlib.sha256()
         self._s3 = _s3()
-        self._buffer = bytearray()
+        self._buffer: list[bytes] = []
+        self._buffered = 0
         self._parts: list[Future[dict[str, Any]]] = []
         self._upload_id: str | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -207,6 +254,7 @@ class StreamWriter:
             self._fh = path.open("wb")
         self._content_type = content_type
 
+    @_unavailable
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self._hashing:
@@ -214,8 +262,9 @@ class StreamWriter:
         if self._fh is not None:
             self._fh.write(data)
             return
-        self._buffer += data
-        if len(self._buffer) >= PART_SIZE:
+        self._buffer.append(data)
+        self._buffered += len(data)
+        if self._buffered >= PART_SIZE:
             self._flush_part()
 
     def _flush_part(self) -> None:
@@ -227,8 +276,8 @@ class StreamWriter:
             )
             self._upload_id = created["UploadId"]
             self._pool = ThreadPoolExecutor(max_workers=MAX_PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
-        body = bytes(self._buffer)
-        self._buffer = bytearray()
+        body = b"".join(self._buffer)
+        self._buffer, self._buffered = [], 0
         number = len(self._parts) + 1
         # Bound memory: wait for the oldest part before queueing more than MAX_PARTS_IN_FLIGHT.
         pending = [f for f in self._parts if not f.done()]
@@ -245,6 +294,7 @@ class StreamWriter:
 
         self._parts.append(self._pool.submit(send))
 
+    @_unavailable
     def complete(self) -> None:
         """Finish the object."""
         if self._fh is not None:
@@ -254,9 +304,9 @@ class StreamWriter:
         client, bucket, prefix = self._s3
         if self._upload_id is None:  # small: one PUT
             client.put_object(
-                Bucket=bucket, Key=prefix + self.key, Body=bytes(self._buffer), ContentType=self._content_type
+                Bucket=bucket, Key=prefix + self.key, Body=b"".join(self._buffer), ContentType=self._content_type
             )
-            self._buffer = bytearray()
+            self._buffer, self._buffered = [], 0
             return
         if self._buffer:
             self._flush_part()
@@ -272,7 +322,7 @@ class StreamWriter:
             self._fh.close()
             _fs_path(self.key).unlink(missing_ok=True)
             return
-        self._buffer = bytearray()
+        self._buffer, self._buffered = [], 0
         if self._upload_id is not None and self._s3 is not None:
             client, bucket, prefix = self._s3
             for f in self._parts:

@@ -6,6 +6,7 @@ what keeps it close to a bare view's throughput (bench/bench_cdn.py).
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.core.cache import cache as django_cache
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.cdn import cache
@@ -37,6 +38,7 @@ from apps.cdn.imaging import (
 from apps.upload.services import StoredObjectData, upload_service
 from gau import blobs
 from gau.api.errors import error_response
+from gau.rpc.errors import ServiceUnavailableError
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: Types a browser may render inline from our origin; everything else is a download.
@@ -98,6 +100,19 @@ def parse_spec(params: Any, accept: str, source_type: str | None) -> tuple[Varia
     elif fmt is None:
         fmt = default_format(source_type or "")
     return VariantSpec(width, height, fit or "cover", fmt, quality or DEFAULT_QUALITY), vary
+
+
+@functools.lru_cache(maxsize=4096)
+def _fast_cache_id(query: str) -> str | None:
+    """The variant id of an explicit-format query, or None (not a variant, invalid, or source-dependent)."""
+    params = QueryDict(query)
+    if params.get("format") in (None, "auto"):
+        return None
+    try:
+        spec, _ = parse_spec(params, "", None)
+    except BadParams:
+        return None
+    return spec.cache_id() if spec is not None else None
 
 
 def _object_meta(key: str) -> StoredObjectData | None:
@@ -179,12 +194,30 @@ def _serve_variant(
 @csrf_exempt
 def image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     """Serve the object ``key``: the original (with Range) or a variant from ``w/h/fit/format/q``."""
+    try:
+        return _image_view(request, key)
+    except ServiceUnavailableError as exc:  # object storage, Redis-backed metadata or the upload service
+        response = _error(503, exc.code, exc.message)
+        response["Retry-After"] = "5"
+        return response
+
+
+def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     if request.method not in {"GET", "HEAD"}:
         response = _error(405)
         response["Allow"] = "GET, HEAD"
         return response
     if not _KEY_RE.fullmatch(key):
         return _error(404)
+    query = request.META.get("QUERY_STRING", "")
+    if "sig=" not in query:
+        # Hottest path: an unsigned public variant in the memory tier or Redis; the parsed query is
+        # memoised (the allow-lists bound the useful distinct queries), so no QueryDict, no database.
+        fast = _fast_cache_id(query) if "auto" not in query else None
+        if fast is not None:
+            hit = cache.get(key, fast)
+            if hit is not None and hit.public:
+                return _serve_variant(request, hit, cache_control=IMMUTABLE, vary=False)
     params = request.GET
     signed = "sig" in params
     if signed and not blobs.verify_signature(key, params):

@@ -235,3 +235,22 @@ def test_concurrent_misses_generate_once(owner_id, monkeypatch) -> None:
         t.join()
     assert results == [200] * 6
     assert len(calls) == 1
+
+
+def test_storage_outage_is_503_with_retry_after(client: Client, jpeg_file, settings) -> None:
+    from django.test.utils import override_settings
+
+    dead = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "endpoint_url": "http://127.0.0.1:9"},
+        },
+    }
+    with override_settings(STORAGES=dead):
+        response = client.get(path_of(jpeg_file.url) + "?w=256&format=png")
+        assert response.status_code == 503
+        assert response["Retry-After"] == "5"
+        assert response.json()["error"]["code"] == "storage_unavailable"
+        original = client.get(path_of(jpeg_file.url))
+        assert original.status_code == 503

@@ -2,7 +2,7 @@
 
 Small raster images (up to the largest image limit) stay in memory, because they are decoded and
 possibly rewritten (GPS removal) before storing. Everything else goes straight to its object through S3
-multipart in PART_SIZE parts, so peak memory is bounded by about PART_SIZE * 3 whatever the file's size;
+multipart in PART_SIZE parts, so peak memory is bounded by about PART_SIZE * 4 whatever the file's size;
 the bytes are read once, hashed once, written once (no server-side copy afterwards).
 """
 

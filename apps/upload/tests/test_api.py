@@ -167,3 +167,20 @@ def test_real_bearer_tokens_owner_and_stranger(api_client) -> None:
     assert api_client.get("/api/v2/upload/files").json()["results"] == []
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
     assert api_client.get("/api/v2/upload/files").status_code == 401
+
+
+def test_storage_outage_is_503_not_500(user_client, settings) -> None:
+    from django.test.utils import override_settings
+
+    dead = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "endpoint_url": "http://127.0.0.1:9"},
+        },
+    }
+    with override_settings(STORAGES=dead):
+        response = upload(user_client, b"some bytes", purpose="file")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "storage_unavailable"
