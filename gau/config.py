@@ -70,6 +70,8 @@ class Config:
     log_format: str
     otel: bool
     email_outbox: dict[str, Any] = field(default_factory=dict)
+    account: AccountConfig = field(default_factory=lambda: load_account({}))
+    upload_quota_bytes: int = 1024**3
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -303,6 +305,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         log_format=log_format,
         otel=_bool(env, "GAU_OTEL", False),
         email_outbox=_email_outbox(env),
+        account=load_account(env),
+        upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 1024**3, low=0, high=2**50),
     )
 
 

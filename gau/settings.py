@@ -6,7 +6,6 @@ console email, local media folder). Each real part is switched on by its URL var
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -261,13 +260,7 @@ PASSWORD_HASHERS = [
 ]
 
 # --- Account (identity) -----------------------------------------------------------------------
-from gau.config import load_account  # noqa: E402
-
-try:
-    ACCOUNT_CONFIG = load_account()
-except ConfigError as exc:
-    sys.stderr.write(f"gau: configuration error: {exc}\n")
-    raise SystemExit(2) from None
+ACCOUNT_CONFIG = CONFIG.account
 #: Unverified addresses cannot sign in with a password while this is true.
 ACCOUNT_REQUIRE_VERIFIED_EMAIL = ACCOUNT_CONFIG.require_verified_email
 #: Where links in account emails point (the web app's pages that POST the token back to the API).
@@ -282,7 +275,7 @@ ACCOUNT_COOKIE_SECURE = True
 ACCOUNT_COOKIE_SAMESITE = "Strict"
 
 # --- Uploads and image CDN (apps/upload, apps/cdn; see their READMEs) --------------------------
-UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES") or 1024**3)
+UPLOAD_QUOTA_BYTES = CONFIG.upload_quota_bytes
 UPLOAD_MAX_PIXELS = 50_000_000
 CDN_MAX_SOURCE_PIXELS = 50_000_000
 CDN_REDIS_MAX_ENTRY_BYTES = 512 * 1024

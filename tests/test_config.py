@@ -85,6 +85,9 @@ def test_real_parts_by_url() -> None:
         ({**BASE, "PUBLIC_BASE_URL": "gau.example.com"}, "PUBLIC_BASE_URL"),
         ({**BASE, "EMAIL_RETRY_DELAYS": "30,soon"}, "EMAIL_RETRY_DELAYS"),
         ({**BASE, "EMAIL_MAX_ATTEMPTS": "0"}, "EMAIL_MAX_ATTEMPTS"),
+        ({**BASE, "UPLOAD_QUOTA_BYTES": "1GB"}, "UPLOAD_QUOTA_BYTES"),
+        ({**BASE, "ACCOUNT_REQUIRE_VERIFIED_EMAIL": "perhaps"}, "ACCOUNT_REQUIRE_VERIFIED_EMAIL"),
+        ({**BASE, "GOOGLE_CLIENT_ID": "abc"}, "GOOGLE_CLIENT_ID"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
