@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -452,6 +453,36 @@ def api_client() -> Any:
     client = APIClient()
     client.default_format = "json"
     return client
+
+
+@dataclass
+class LoggedIn:
+    """What :func:`user_client` logged in as: the user, its session and the raw tokens."""
+
+    client: Any
+    user_id: Any
+    email: str
+    session_id: Any
+    access_token: str
+    refresh_token: str
+
+
+@pytest.fixture
+def user_client(api_client: Any, db: None) -> LoggedIn:
+    """An API client signed in as a new user, with a real access token from the authz interface.
+
+    The user is created through ``account_service`` and the tokens through ``authz_service``: requests
+    go through the same bearer-token verification as production. Apps may override this fixture with
+    a lighter one in their own conftest.
+    """
+    from apps.account.services import account_service
+    from apps.authz.services import authz_service
+
+    email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+    user = account_service.create_user(email=email, password="correct horse battery staple", display_name="Test")
+    tokens = authz_service.issue_tokens(user_id=user.id, user_agent="pytest", ip="127.0.0.1")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access_token}")
+    return LoggedIn(api_client, user.id, email, tokens.session_id, tokens.access_token, tokens.refresh_token)
 
 
 @pytest.fixture
