@@ -55,7 +55,7 @@ class S3Server:
     endpoint_url: str
     bucket: str
     access_key: str = "gau-test"
-    secret_key: str = "gau-test-secret"  # noqa: S105
+    secret_key: str = "gau-test-secret"
     region: str = "us-east-1"
 
     def client(self) -> Any:
