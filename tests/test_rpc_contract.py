@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from apps.account.services import AccountService, EmailTakenError, InvalidPasswordError, UserData, account_service
 from gau.rpc.client import HttpxTransport
 from gau.rpc.service import ServiceStatusData
-from gau.rpc.testing import DjangoClientTransport, remote_mode
+from gau.rpc.testing import DjangoClientTransport, remote_mode, transport_modes
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["local", "remote"])
-def mode(request: pytest.FixtureRequest) -> Iterator[DjangoClientTransport | None]:
-    if request.param == "local":
-        yield None
-    else:
-        with remote_mode("account") as transport:
-            yield transport
+mode = transport_modes("account")
 
 
 def test_handle_resolves_to_the_transport_the_settings_name(mode: DjangoClientTransport | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -42,3 +43,23 @@ def remote_mode(*apps: str) -> Iterator[DjangoClientTransport]:
             yield transport
     finally:
         rpc_client.set_transport(previous)
+
+
+def transport_modes(app: str) -> Any:
+    """A pytest fixture parametrised over both transports of ``app``'s interface.
+
+    In a test module: ``mode = transport_modes("authz")``; tests that take ``mode`` run once in-process
+    (``mode`` is None) and once through the signed RPC endpoint (``mode`` is the transport, whose
+    ``calls`` list the internal paths hit).
+    """
+    import pytest
+
+    @pytest.fixture(params=["local", "remote"])
+    def mode(request: Any) -> Iterator[DjangoClientTransport | None]:
+        if request.param == "local":
+            yield None
+        else:
+            with remote_mode(app) as transport:
+                yield transport
+
+    return mode

@@ -4,7 +4,6 @@ DRF verification works locally with keys fetched through the interface when auth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,18 +17,12 @@ from apps.authz.services import (
     TokenReusedError,
     authz_service,
 )
-from gau.rpc.testing import DjangoClientTransport, remote_mode
+from gau.rpc.testing import DjangoClientTransport, remote_mode, transport_modes
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["local", "remote"])
-def mode(request: pytest.FixtureRequest) -> Iterator[DjangoClientTransport | None]:
-    if request.param == "local":
-        yield None
-    else:
-        with remote_mode("authz") as transport:
-            yield transport
+mode = transport_modes("authz")
 
 
 def test_handle_resolves_to_the_transport(mode: DjangoClientTransport | None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,18 +16,12 @@ from apps.email.services import (
     email_service,
 )
 from apps.email.tests.conftest import VERIFY
-from gau.rpc.testing import DjangoClientTransport, remote_mode
+from gau.rpc.testing import transport_modes
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["local", "remote"])
-def mode(request: pytest.FixtureRequest) -> Iterator[DjangoClientTransport | None]:
-    if request.param == "local":
-        yield None
-    else:
-        with remote_mode("email") as transport:
-            yield transport
+mode = transport_modes("email")
 
 
 def test_handle_resolves_to_the_transport(mode) -> None:

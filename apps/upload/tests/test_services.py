@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
@@ -22,19 +21,13 @@ from apps.upload.services import (
     upload_service,
 )
 from gau import blobs
-from gau.rpc.testing import DjangoClientTransport, remote_mode
+from gau.rpc.testing import transport_modes
 from tests.support.images import image_bytes, png_bomb_header
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(params=["local", "remote"])
-def mode(request: pytest.FixtureRequest) -> Iterator[DjangoClientTransport | None]:
-    if request.param == "local":
-        yield None
-    else:
-        with remote_mode("upload") as transport:
-            yield transport
+mode = transport_modes("upload")
 
 
 def test_create_avatar_returns_metadata_and_public_url(mode, s3, owner_id) -> None:
