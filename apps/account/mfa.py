@@ -3,6 +3,8 @@
 A TOTP code is accepted for the current 30-second step or one step either side, and only for a step
 later than the last accepted one (a conditional UPDATE), so each code works once even under races.
 Recovery codes are 50 random bits, stored as HMAC-SHA256 under SECRET_KEY and marked used on use.
+The TOTP secret itself is stored encrypted under a key derived from SECRET_KEY (``gau.crypto``), so
+rotating SECRET_KEY with the old value in SECRET_KEY_FALLBACKS keeps every authenticator working.
 """
 
 from __future__ import annotations
@@ -19,10 +21,25 @@ from django.utils import timezone
 
 from apps.account.models import RecoveryCode, TotpDevice, User
 from apps.account.services.errors import InvalidMfaCodeError, MfaStateError
+from gau import crypto
 
 ISSUER = "Gau"
 RECOVERY_CODE_COUNT = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+_SALT = b"gau.account"
+_INFO = b"totp-secret"
+
+
+def seal_secret(secret: str) -> str:
+    """The TOTP ``secret`` encrypted for storage (under the current SECRET_KEY)."""
+    return crypto.encrypt(secret.encode("ascii"), salt=_SALT, info=_INFO).decode("ascii")
+
+
+def open_secret(sealed: str) -> str:
+    """The TOTP secret in ``sealed``. Raises ``gau.crypto.DecryptionError`` if no known key opens it."""
+    return crypto.decrypt(sealed.encode("ascii"), salt=_SALT, info=_INFO).decode("ascii")
 
 
 def is_enabled(user: User) -> bool:
@@ -36,15 +53,22 @@ def setup(user: User) -> tuple[str, str]:
         raise MfaStateError("Two-factor authentication is already enabled; disable it first.")
     secret = pyotp.random_base32()
     TotpDevice.objects.update_or_create(
-        user=user, defaults={"secret": secret, "confirmed_at": None, "last_used_step": 0}
+        user=user, defaults={"secret_encrypted": seal_secret(secret), "confirmed_at": None, "last_used_step": 0}
     )
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return secret, uri
 
 
-def _code_hash(code: str) -> str:
+def _code_hash(code: str, key: str | None = None) -> str:
     normalised = code.strip().lower().replace("-", "").replace(" ", "")
-    return hmac.new(settings.SECRET_KEY.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+    secret = settings.SECRET_KEY if key is None else key
+    return hmac.new(secret.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def _code_hashes(code: str) -> list[str]:
+    """The code's hash under SECRET_KEY and each SECRET_KEY_FALLBACKS entry (codes survive rotation)."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [_code_hash(code, key) for key in keys]
 
 
 def _new_recovery_code() -> str:
@@ -56,7 +80,12 @@ def _use_totp(device: TotpDevice, code: str) -> bool:
     code = code.strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
         return False
-    totp = pyotp.TOTP(device.secret)
+    try:
+        totp = pyotp.TOTP(open_secret(device.secret_encrypted))
+    except crypto.DecryptionError:
+        # Sealed under a SECRET_KEY this process no longer knows: the authenticator cannot be checked
+        # (recovery codes still work, and support can reset it). Never a 500 at sign-in.
+        return False
     now_step = int(time.time()) // totp.interval
     for step in (now_step - 1, now_step, now_step + 1):
         if step <= device.last_used_step:
@@ -104,7 +133,7 @@ def verify_code(user: User, code: str) -> bool:
         return True
     if not code or len(code) > 32:
         return False
-    used = RecoveryCode.objects.filter(user=user, code_hash=_code_hash(code), used_at__isnull=True).update(
+    used = RecoveryCode.objects.filter(user=user, code_hash__in=_code_hashes(code), used_at__isnull=True).update(
         used_at=timezone.now()
     )
     return used == 1

@@ -122,10 +122,15 @@ class AccountToken(models.Model):
 
 
 class TotpDevice(models.Model):
-    """A user's TOTP authenticator (RFC 6238). ``confirmed_at`` is set once a code proved the setup."""
+    """A user's TOTP authenticator (RFC 6238). ``confirmed_at`` is set once a code proved the setup.
+
+    The shared secret is stored encrypted (``gau.crypto``, key derived from SECRET_KEY; fallbacks still
+    decrypt): a database dump alone does not yield codes. Read and write it through ``apps.account.mfa``.
+    """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="totp")
-    secret = models.CharField(max_length=64)
+    #: Fernet token (ASCII) of the base32 secret, see ``apps.account.mfa.seal_secret``.
+    secret_encrypted = models.TextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     #: The last accepted time step: a code (and any older one) is never accepted twice.
     last_used_step = models.BigIntegerField(default=0)

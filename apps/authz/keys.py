@@ -16,17 +16,16 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.fernet import InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.authz import conf
 from apps.authz.models import SigningKey
+from gau import crypto
 
 ALGORITHM = "EdDSA"
 
@@ -35,16 +34,8 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _fernet_for(secret: str) -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"gau.authz", info=b"signing-key-wrap").derive(
-        secret.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(derived))
-
-
 def _wrapper() -> MultiFernet:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([_fernet_for(s) for s in secrets])
+    return crypto.multi_fernet(salt=b"gau.authz", info=b"signing-key-wrap")
 
 
 def public_jwk(private: Ed25519PrivateKey) -> dict[str, str]:
