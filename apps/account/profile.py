@@ -10,6 +10,7 @@ from django.db import transaction
 from apps.account import mfa
 from apps.account.models import AccountToken, ExternalIdentity, RecoveryCode, TotpDevice, User
 from apps.authz.services import authz_service
+from apps.email.services import email_service
 from apps.upload.services import upload_service
 from gau.rpc import ServiceError
 
@@ -76,8 +77,11 @@ def delete_account(*, user: User) -> None:
 
     Local rows are changed first and committed; the other apps are called afterwards (never inside a
     transaction), each through its interface. Their calls are idempotent, so a retry is safe.
+    The email app forgets the finished mail sent to the account's address; mail still queued is
+    delivered first and stays (see ``EmailService.delete_recipient_data``).
     """
     user_id = user.id
+    address = user.email
     with transaction.atomic():
         user.is_active = False
         user.email = f"deleted-{user_id}@deleted.invalid"
@@ -98,6 +102,9 @@ def delete_account(*, user: User) -> None:
     authz_service.revoke_all_sessions(user_id=user_id, reason="account_deleted")
     authz_service.delete_user_data(user_id=user_id)
     upload_service.delete_user_files(owner_id=user_id)
+    # Only the account's own (verified or registered) address: an identity's or a pending change's
+    # address is not proven to be this user's, and its mail may be another account's.
+    email_service.delete_recipient_data(address=address)
 
 
 def export(*, user: User) -> dict[str, Any]:
@@ -120,4 +127,8 @@ def export(*, user: User) -> dict[str, Any]:
         "account": {**me, "external_identities": identities, "recovery_codes_left": mfa.remaining_recovery_codes(user)},
         "authz": authz_service.export_user_data(user_id=user.id),
         "upload": {"avatar": avatar},
+        "email": {
+            "address": user.email,
+            "messages": [m.model_dump(mode="json") for m in email_service.export_recipient_data(address=user.email)],
+        },
     }

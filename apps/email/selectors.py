@@ -52,3 +52,8 @@ def outbound_counts(*, since: datetime) -> list[dict[str, Any]]:
         .order_by("template", "status")
     )
     return [dict(row) for row in rows]
+
+
+def outbound_for_recipient(*, address: str) -> QuerySet[OutboundEmail]:
+    """Outbox rows addressed to ``address`` (case-insensitive), newest first."""
+    return OutboundEmail.objects.filter(to__iexact=address.strip()).order_by("-created_at", "-id")

@@ -15,6 +15,8 @@ from django.utils import timezone
 from apps.email import catalog, conf
 from apps.email.models import OutboundEmail
 from apps.email.rendering import missing_keys
+from apps.email.selectors import outbound_for_recipient
+from apps.email.services.dto import OutboundEmailData
 from apps.email.services.errors import InvalidContextError, InvalidRecipientError, UnknownTemplateError
 from apps.email.services.interface import EmailService
 from apps.email.tasks import deliver
@@ -83,6 +85,29 @@ class LocalEmailService(EmailService):
             else:
                 deliver.delay_on_commit(str(row.pk))
         return row.pk
+
+    def delete_recipient_data(self, *, address: str) -> int:
+        # Deleted rather than anonymised: nothing in a finished row is needed once its recipient is gone,
+        # and deletion cannot forget a column added later. Suppressions stay (see the interface).
+        pending = (OutboundEmail.Status.QUEUED, OutboundEmail.Status.SENDING)
+        deleted, _ = outbound_for_recipient(address=address).exclude(status__in=pending).delete()
+        return deleted
+
+    def export_recipient_data(self, *, address: str) -> list[OutboundEmailData]:
+        rows = outbound_for_recipient(address=address).only(
+            "id", "template", "status", "locale", "created_at", "sent_at"
+        )
+        return [
+            OutboundEmailData(
+                id=row.id,
+                template=row.template,
+                status=row.status,
+                locale=row.locale,
+                created_at=row.created_at,
+                sent_at=row.sent_at,
+            )
+            for row in rows
+        ]
 
 
 __all__ = ["LocalEmailService"]
