@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "AUTHZ_LOCAL_CACHE_SECONDS": 60,
     #: An API key's last_used_at is written at most this often, seconds.
     "AUTHZ_API_KEY_TOUCH_SECONDS": 60,
+    #: Live sessions a user may hold; a new sign-in beyond it ends the least recently used (reason
+    #: "session_limit"). Bounds the session list (GET account/sessions is one unpaginated page).
+    "AUTHZ_MAX_SESSIONS_PER_USER": 50,
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.authz.models import ApiKey, Role, Session, UserRole
 
@@ -13,8 +14,14 @@ BASE_ROLE = "user"
 
 
 def session_list(*, user_id: uuid.UUID, limit: int = 100) -> list[Session]:
-    """The user's sessions, newest first (live and ended, until purged)."""
-    return list(Session.objects.filter(user_id=user_id).order_by("-created_at")[:limit])
+    """The user's sessions, newest first: every live one (not revoked, not expired; bounded by
+    AUTHZ_MAX_SESSIONS_PER_USER) and the ``limit`` most recently created ended ones (until purged), so
+    ended sessions never hide a live one."""
+    mine = Session.objects.filter(user_id=user_id)
+    is_live = Q(revoked_at__isnull=True, expires_at__gt=timezone.now())
+    live = list(mine.filter(is_live))
+    ended = list(mine.exclude(is_live).order_by("-created_at")[:limit])
+    return sorted(live + ended, key=lambda s: (s.created_at, s.id), reverse=True)
 
 
 def session_get(*, user_id: uuid.UUID, session_id: uuid.UUID) -> Session | None:

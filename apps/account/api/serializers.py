@@ -158,6 +158,10 @@ class SessionOut(serializers.Serializer[Any]):
 
 
 class SessionListOut(serializers.Serializer[Any]):
+    """A paginated list's shape; the session list is bounded, so ``next`` / ``previous`` are always null."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
     results = SessionOut(many=True)
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -390,9 +391,19 @@ class EmailChangeConfirmApi(PublicApi):
 class SessionListApi(APIView):
     permission_classes = [IsPrincipal]
 
-    @extend_schema(summary="My live sessions", responses={200: s.SessionListOut, **errors(401, 403)})
+    @extend_schema(
+        summary="My live sessions",
+        description=(
+            "The caller's live sessions (not ended, not expired), newest first. The list is bounded: a user "
+            "holds at most `AUTHZ_MAX_SESSIONS_PER_USER` live sessions (default 50; a sign-in beyond it ends "
+            "the least recently used one, reason `session_limit`), so it is always one page. It has the shape "
+            "of a paginated list, with `next` and `previous` always null."
+        ),
+        responses={200: s.SessionListOut, **errors(401, 403)},
+    )
     def get(self, request: Request) -> Response:
         who = principal(request)
+        now = timezone.now()
         sessions = [
             {
                 "id": x.id,
@@ -404,9 +415,9 @@ class SessionListApi(APIView):
                 "current": x.id == who.session_id,
             }
             for x in authz_service.list_sessions(user_id=who.user_id)
-            if x.revoked_at is None
+            if x.revoked_at is None and (x.expires_at is None or x.expires_at > now)
         ]
-        return Response(s.SessionListOut({"results": sessions}).data)
+        return Response(s.SessionListOut({"next": None, "previous": None, "results": sessions}).data)
 
 
 class SessionDeleteApi(APIView):

@@ -190,6 +190,22 @@ def test_sessions_list_revoke_logout(api_client, make_user, mode) -> None:
     assert client.get(ME).status_code == 401  # revocation takes effect at once
 
 
+def test_session_list_is_one_bounded_page(api_client, make_user, mode, settings) -> None:
+    settings.AUTHZ_MAX_SESSIONS_PER_USER = 3
+    user = make_user()
+    tokens = [login(api_client, user.email, headers={"X-Device-ID": f"d{n}"}).json() for n in range(5)]
+    client = bearer(api_client, tokens[-1]["access_token"])
+    body = client.get("/api/v2/account/sessions").json()
+    assert body["next"] is None
+    assert body["previous"] is None
+    assert [s["device_id"] for s in body["results"]] == ["d4", "d3", "d2"]  # newest first, the limit holds
+    assert [s["current"] for s in body["results"]] == [True, False, False]
+    # The two oldest sign-ins were ended by the limit, at once.
+    assert Client_().get(ME, headers={"Authorization": f"Bearer {tokens[0]['access_token']}"}).status_code == 401
+    reasons = {s.revoked_reason for s in authz_service.list_sessions(user_id=user.id) if s.revoked_at is not None}
+    assert reasons == {"session_limit"}
+
+
 def test_logout_all(api_client, make_user, mode) -> None:
     user = make_user()
     tokens = [login(api_client, user.email, headers={"X-Device-ID": f"d{n}"}).json() for n in range(3)]

@@ -63,8 +63,11 @@ class SessionData(DataModel):
     ip: str | None
     device_id: str | None
     revoked_at: datetime | None
-    #: Why it ended: "logout", "password_changed", "refresh_token_reused", "admin", "replaced"...
+    #: Why it ended: "logout", "password_changed", "refresh_token_reused", "admin", "replaced",
+    #: "session_limit"...
     revoked_reason: str
+    #: When it ends on its own (its refresh tokens stop working); None from an older server.
+    expires_at: datetime | None = None
 
 
 class ApiKeyData(DataModel):

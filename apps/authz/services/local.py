@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.authz import conf, keys, revocation, selectors, tokens
@@ -49,6 +49,7 @@ def session_data(session: Session) -> SessionData:
         device_id=session.device_id,
         revoked_at=session.revoked_at,
         revoked_reason=session.revoked_reason,
+        expires_at=session.expires_at,
     )
 
 
@@ -99,9 +100,29 @@ def _publish(session_ids: list[uuid.UUID]) -> None:
 def _lock_device(user_id: uuid.UUID, device_id: str) -> None:
     """Serialise concurrent logins from one device (PostgreSQL advisory lock held until commit), so exactly
     one session per (user, device) stays live. SQLite (the embedded dev default) serialises writes anyway."""
+    _advisory_lock(f"authz:{user_id}:{device_id}")
+
+
+def _advisory_lock(name: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"authz:{user_id}:{device_id}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+
+
+def _enforce_session_limit(user_id: uuid.UUID, now: datetime) -> list[uuid.UUID]:
+    """End the user's least recently used live sessions beyond ``AUTHZ_MAX_SESSIONS_PER_USER``; their ids.
+
+    Called with the new session created, under a per-user advisory lock (taken after any device lock, so
+    always in the same order), so concurrent sign-ins cannot overshoot the limit.
+    """
+    limit = max(1, int(conf.get("AUTHZ_MAX_SESSIONS_PER_USER")))
+    live = Session.objects.filter(user_id=user_id, revoked_at__isnull=True, expires_at__gt=now)
+    excess = list(
+        live.order_by(F("last_used_at").desc(nulls_last=True), "-created_at").values_list("id", flat=True)[limit:]
+    )
+    if excess:
+        Session.objects.filter(id__in=excess).update(revoked_at=now, revoked_reason="session_limit")
+    return excess
 
 
 class LocalAuthzService(AuthzService):
@@ -146,6 +167,8 @@ class LocalAuthzService(AuthzService):
                 expires_at=now + timedelta(seconds=conf.get("AUTHZ_SESSION_LIFETIME")),
             )
             RefreshToken.objects.create(token_hash=tokens.digest(refresh), session=session)
+            _advisory_lock(f"authz:{user_id}:sessions")
+            replaced += _enforce_session_limit(user_id, now)
         _publish(replaced)
         return self._pair(session=session, refresh_token=refresh, issued_at=now)
 

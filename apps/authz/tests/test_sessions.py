@@ -260,3 +260,54 @@ def test_concurrent_logins_from_one_device_leave_one_live_session(user_id: uuid.
     live = Session.objects.filter(user_id=user_id, revoked_at__isnull=True)
     assert live.count() == 1
     assert Session.objects.filter(user_id=user_id, revoked_reason="replaced").count() == 2
+
+
+@pytest.mark.django_db
+@override_settings(AUTHZ_MAX_SESSIONS_PER_USER=3)
+def test_session_limit_ends_the_least_recently_used(user_id: uuid.UUID) -> None:
+    pairs = [authz_service.issue_tokens(user_id=user_id) for _ in range(3)]
+    # The oldest one was used most recently: the second-oldest is now the least recently used.
+    authz_service.refresh_tokens(refresh_token=pairs[0].refresh_token)
+    newest = authz_service.issue_tokens(user_id=user_id)
+    live = {s.id for s in authz_service.list_sessions(user_id=user_id) if s.revoked_at is None}
+    assert live == {pairs[0].session_id, pairs[2].session_id, newest.session_id}
+    ended = Session.objects.get(id=pairs[1].session_id)
+    assert ended.revoked_reason == "session_limit"
+    with pytest.raises(InvalidTokenError):
+        authz_service.authenticate_token(access_token=pairs[1].access_token)  # at once, through the revocation set
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(AUTHZ_MAX_SESSIONS_PER_USER=2)
+def test_concurrent_logins_never_exceed_the_session_limit(user_id: uuid.UUID) -> None:
+    barrier = threading.Barrier(4)
+
+    def login() -> None:
+        try:
+            barrier.wait()
+            authz_service.issue_tokens(user_id=user_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=login) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert Session.objects.filter(user_id=user_id).count() == 4
+    assert Session.objects.filter(user_id=user_id, revoked_at__isnull=True).count() == 2
+    assert Session.objects.filter(user_id=user_id, revoked_reason="session_limit").count() == 2
+
+
+@pytest.mark.django_db
+def test_ended_sessions_never_hide_a_live_one(user_id: uuid.UUID) -> None:
+    from apps.authz import selectors
+
+    live = authz_service.issue_tokens(user_id=user_id)
+    for _ in range(4):  # newer sessions, all ended
+        pair = authz_service.issue_tokens(user_id=user_id)
+        authz_service.revoke_session(user_id=user_id, session_id=pair.session_id, reason="logout")
+    listed = selectors.session_list(user_id=user_id, limit=2)
+    assert len(listed) == 3  # the live one plus the two newest ended ones
+    assert listed[-1].id == live.session_id  # still newest first
+    assert [s.revoked_at is None for s in listed] == [False, False, True]
