@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.account import mfa, selectors, throttle
-from apps.account.models import AccountToken, ExternalIdentity, User, normalize_email
+from apps.account.models import AccountToken, ExternalIdentity, KnownDevice, User, normalize_email
 from apps.account.services.errors import (
     EmailNotVerifiedError,
     EmailTakenError,
@@ -244,7 +244,9 @@ def login(
             data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip},
         )
         return LoginResult(mfa_token=secret)
-    return LoginResult(tokens=issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip))
+    pair = issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip)
+    note_device(user, device_id=device_id, user_agent=user_agent, ip=ip)
+    return LoginResult(tokens=pair)
 
 
 def issue_for(user: User, *, device_id: str | None, user_agent: str, ip: str | None) -> TokenPairData:
@@ -272,9 +274,10 @@ def login_mfa(*, mfa_token: str, code: str, ip: str) -> TokenPairData:
     if token_consume(secret=mfa_token, purpose=Purpose.MFA_LOGIN) is None:
         raise InvalidTokenError()
     data = row.data
-    return issue_for(
-        user, device_id=data.get("device_id"), user_agent=str(data.get("user_agent") or ""), ip=data.get("ip")
-    )
+    agent = str(data.get("user_agent") or "")
+    pair = issue_for(user, device_id=data.get("device_id"), user_agent=agent, ip=data.get("ip"))
+    note_device(user, device_id=data.get("device_id"), user_agent=agent, ip=data.get("ip"))
+    return pair
 
 
 def unlock(*, token: str) -> None:
@@ -464,3 +467,34 @@ def external_sign_in(
         )
         return LoginResult(mfa_token=secret)
     return LoginResult(tokens=issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip))
+
+
+def _device_fingerprint(device_id: str | None, user_agent: str) -> str:
+    name = f"id:{device_id.strip()}" if device_id and device_id.strip() else f"ua:{user_agent.strip()[:512]}"
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def note_device(user: User, *, device_id: str | None, user_agent: str, ip: str | None) -> bool:
+    """Remember the device of a password sign-in; the first time (and not for the account's first device)
+    email the owner a ``account/new_signin`` notice after the current transaction commits.
+
+    The device is the ``X-Device-ID`` when given, else the user agent: both are chosen by the client, so
+    this is a notice for the owner, not a control. Returns whether the notice was queued.
+    """
+    fingerprint = _device_fingerprint(device_id, user_agent)
+    had_devices = KnownDevice.objects.filter(user=user).exists()
+    device, created = KnownDevice.objects.get_or_create(user=user, fingerprint=fingerprint)
+    if not created or not had_devices:
+        return False
+    context = {
+        "display_name": user.display_name or user.email,
+        "user_agent": user_agent[:200] or "unknown",
+        "ip": ip or "unknown",
+        "when": f"{timezone.now():%Y-%m-%d %H:%M} UTC",
+    }
+    to, locale, key = user.email, user.locale, f"account:new_signin:{device.pk}"
+    # robust: the sign-in already succeeded; a failure to queue the notice is logged, not raised.
+    transaction.on_commit(
+        lambda: send_email(template="account/new_signin", to=to, context=context, key=key, locale=locale), robust=True
+    )
+    return True

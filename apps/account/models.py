@@ -140,6 +140,24 @@ class TotpDevice(models.Model):
         return f"TOTP for {self.user_id}"
 
 
+class KnownDevice(models.Model):
+    """A device (``X-Device-ID``, else the user agent) the user has signed in from with a password.
+
+    Only a SHA-256 fingerprint is kept. A password sign-in from a device not listed here sends the
+    ``account/new_signin`` notice (not for the account's very first device).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_devices")
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "fingerprint"], name="account_known_device_unique")]
+
+    def __str__(self) -> str:
+        return f"device {self.fingerprint[:8]} of {self.user_id}"
+
+
 class RecoveryCode(models.Model):
     """A one-time MFA recovery code, stored as a hash."""
 

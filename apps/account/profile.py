@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.account import mfa
-from apps.account.models import AccountToken, ExternalIdentity, RecoveryCode, TotpDevice, User
+from apps.account.models import AccountToken, ExternalIdentity, KnownDevice, RecoveryCode, TotpDevice, User
 from apps.authz.services import authz_service
 from apps.email.services import email_service
 from apps.upload.services import upload_service
@@ -99,6 +99,7 @@ def delete_account(*, user: User) -> None:
         TotpDevice.objects.filter(user_id=user_id).delete()
         RecoveryCode.objects.filter(user_id=user_id).delete()
         ExternalIdentity.objects.filter(user_id=user_id).delete()
+        KnownDevice.objects.filter(user_id=user_id).delete()
     authz_service.revoke_all_sessions(user_id=user_id, reason="account_deleted")
     authz_service.delete_user_data(user_id=user_id)
     upload_service.delete_user_files(owner_id=user_id)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from apps.account.models import KnownDevice
 from apps.account.tests.conftest import PASSWORD
 from apps.email.services import email_service
 from gau.rpc.testing import transport_modes
@@ -53,8 +54,10 @@ def test_export_then_delete_me_removes_the_outbox_rows(api_client, make_user, ce
     assert exported.json()["email"]["address"] == "leaving@example.com"
     assert "token=" not in exported.content.decode()  # no reset link in the export
 
+    assert KnownDevice.objects.filter(user=user).exists()  # the sign-in above registered its device
     assert client.delete(ME).status_code == 204
     assert email_service.export_recipient_data(address="leaving@example.com") == []
+    assert not KnownDevice.objects.filter(user=user).exists()
 
 
 @pytest.mark.django_db(transaction=True)
