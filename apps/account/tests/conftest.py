@@ -26,6 +26,24 @@ def _clean_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _email_in_process_without_worker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that do not ask for ``celery_worker`` deliver the mail they cause in-process (the embedded,
+    broker-less mode, eagerly after commit), so the session's worker, still running after an earlier
+    test, never reads an outbox row while this test's database flush truncates the tables (a deadlock)."""
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    from celery import current_app
+
+    previous = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        current_app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(email: str | None = None, *, password: str = PASSWORD, verified: bool = True, **fields: Any) -> User:
