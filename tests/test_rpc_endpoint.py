@@ -145,3 +145,24 @@ def test_internal_endpoints_are_not_in_the_public_schema() -> None:
     schema = Client().get("/api/schema/", headers={"Accept": "application/json"})
     assert schema.status_code == 200
     assert not [p for p in schema.json()["paths"] if p.startswith("/internal/")]
+
+
+@pytest.mark.parametrize(("skew", "accepted"), [(-60, True), (60, True), (-61, False), (61, False)])
+def test_the_skew_window_is_sixty_seconds(skew: int, accepted: bool) -> None:
+    body = b"{}"
+    headers = signing.sign(key="k" * 40, method="POST", path=PATH, app="account", body=body, now=1_000_000)
+    verify = lambda: signing.verify(  # noqa: E731
+        keys=["k" * 40],
+        method="POST",
+        path=PATH,
+        app="account",
+        body=body,
+        headers=headers,
+        max_skew=60,
+        now=1_000_000 + skew,
+    )
+    if accepted:
+        verify()
+    else:
+        with pytest.raises(signing.SignatureError, match="stale timestamp"):
+            verify()
