@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
+from apps.email import mime
+
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -119,7 +121,7 @@ class Mailer:
             recipients = [backend.prep_address(address) for address in message.recipients()]
         except ValueError as exc:
             raise PermanentFailure(f"address: {exc}") from exc
-        data = message.message(policy=email.policy.SMTP).as_bytes()
+        data = mime.as_smtp_bytes(message) or message.message(policy=email.policy.SMTP).as_bytes()
         data = _LEADING_DOT.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
