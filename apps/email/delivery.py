@@ -106,11 +106,17 @@ def _claim_sql() -> str:
     q = connection.ops.quote_name
     columns = ", ".join(f"o.{q(str(field.column))}" for field in _FIELDS)
     # Identifiers come from the model's metadata, never from input; values are parameters.
+    # synchronous_commit=off for this statement's own transaction only (set_config(..., true)): the
+    # claim need not wait for the WAL flush. Losing it in a database crash is harmless -- the row is
+    # still ``queued`` and the attempt cannot get past its dot marker, whose synchronous commit
+    # flushes the WAL up to and including this claim first (the WAL is sequential). Saves one fsync
+    # wait per email.
     return f"""
         UPDATE {q(OutboundEmail._meta.db_table)} o
         SET status = %s, attempt_token = %s, sending_started_at = %s, dot_sent = false,
             attempts = o.attempts + 1, updated_at = %s
         WHERE o.id = %s AND o.status = %s AND o.next_attempt_at <= %s
+          AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
           AND (o.template = ANY(%s) OR NOT EXISTS (
                 SELECT 1 FROM {q(Suppression._meta.db_table)} s
                 WHERE s.address = LOWER(o.{q("to")}) AND s.expires_at > %s))
