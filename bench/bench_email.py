@@ -137,6 +137,7 @@ def main() -> None:
             f"bench-{os.getpid()}@%h",
             "-c",
             "1",
+            *(["--prefetch-multiplier", os.environ["BENCH_EMAIL_PREFETCH"]] if os.environ.get("BENCH_EMAIL_PREFETCH") else []),
         ],
         env=env,
         log_path=tmp / "worker.log",

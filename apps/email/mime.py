@@ -25,7 +25,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 
 #: A plain ASCII addr-spec (no display name, no quoting, no IDN): anything else takes the stdlib path.
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 _HANDLED = frozenset({"from", "to", "subject", "date", "message-id"})
 _FORBIDDEN = frozenset({"cc", "bcc", "reply-to", "content-type", "content-transfer-encoding", "mime-version"})
 
@@ -36,7 +36,7 @@ def _from_header(value: str) -> str | None:
     if not value.isascii() or "\n" in value or "\r" in value:
         return None
     name, address = parseaddr(value)
-    if not _PLAIN_ADDRESS.fullmatch(address) or formataddr((name, address)) != value:
+    if not PLAIN_ADDRESS.fullmatch(address) or formataddr((name, address)) != value:
         return None
     return value
 
@@ -77,7 +77,7 @@ def as_smtp_bytes(message: EmailMessage) -> bytes | None:
     if _FORBIDDEN & extra.keys() or "from" in extra or "to" in extra:
         return None
     sender = _from_header(str(message.from_email))
-    if sender is None or not message.to or not all(_PLAIN_ADDRESS.fullmatch(str(a)) for a in message.to):
+    if sender is None or not message.to or not all(PLAIN_ADDRESS.fullmatch(str(a)) for a in message.to):
         return None
 
     if "date" in extra:
