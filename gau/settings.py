@@ -120,6 +120,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Keep worker DB connections between tasks (Celery closes them per task otherwise); gau/celery.py
+# runs close_old_connections around each task instead (CONN_MAX_AGE, health checks).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 # authz: re-publish recent session revocations (heals a Redis outage), drop expired sessions.
 CELERY_BEAT_SCHEDULE["authz.republish_revocations"] = {"task": "authz.republish_revocations", "schedule": 60.0}

@@ -5,17 +5,18 @@ Called by the ``email.deliver`` task (see tasks.py); the guarantees are describe
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, Field, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -73,12 +74,61 @@ def _claim_fast(email_id: uuid.UUID, token: uuid.UUID, *, now: datetime) -> Outb
 
     A concurrent claimer blocks on the row lock, then sees ``status != queued`` and updates nothing.
     Anything unusual (not due, already handled, leased, suppressed) returns None: :func:`_claim` decides.
+    On PostgreSQL this is one ``UPDATE ... RETURNING`` (the ORM's update + get cost ~4 ms per email).
     """
-    security = [m.name for m in catalog.MESSAGES.values() if m.security]
+    if connection.vendor != "postgresql":
+        return _claim_fast_orm(email_id, token, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(),
+            [Status.SENDING, token, now, now, email_id, Status.QUEUED, now + _EARLY_SLACK, _security_templates(), now],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(_FIELDS, found, strict=True)
+    ]
+    return OutboundEmail.from_db(connection.alias, [field.attname for field in _FIELDS], values)
+
+
+_FIELDS = OutboundEmail._meta.concrete_fields
+
+
+@functools.cache
+def _security_templates() -> list[str]:
+    return [m.name for m in catalog.MESSAGES.values() if m.security]
+
+
+@functools.cache
+def _claim_sql() -> str:
+    q = connection.ops.quote_name
+    columns = ", ".join(f"o.{q(str(field.column))}" for field in _FIELDS)
+    # Identifiers come from the model's metadata, never from input; values are parameters.
+    # synchronous_commit=off for this statement's own transaction only (set_config(..., true)): the
+    # claim need not wait for the WAL flush. Losing it in a database crash is harmless -- the row is
+    # still ``queued`` and the attempt cannot get past its dot marker, whose synchronous commit
+    # flushes the WAL up to and including this claim first (the WAL is sequential). Saves one fsync
+    # wait per email.
+    return f"""
+        UPDATE {q(OutboundEmail._meta.db_table)} o
+        SET status = %s, attempt_token = %s, sending_started_at = %s, dot_sent = false,
+            attempts = o.attempts + 1, updated_at = %s
+        WHERE o.id = %s AND o.status = %s AND o.next_attempt_at <= %s
+          AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+          AND (o.template = ANY(%s) OR NOT EXISTS (
+                SELECT 1 FROM {q(Suppression._meta.db_table)} s
+                WHERE s.address = LOWER(o.{q("to")}) AND s.expires_at > %s))
+        RETURNING {columns}"""  # noqa: S608
+
+
+def _claim_fast_orm(email_id: uuid.UUID, token: uuid.UUID, *, now: datetime) -> OutboundEmail | None:
+    """:func:`_claim_fast` for other databases (SQLite, the development default)."""
     suppressed = Suppression.objects.filter(address=Lower(OuterRef("to")), expires_at__gt=now)
     claimed = (
         OutboundEmail.objects.filter(pk=email_id, status=Status.QUEUED, next_attempt_at__lte=now + _EARLY_SLACK)
-        .filter(Q(template__in=security) | ~Exists(suppressed))
+        .filter(Q(template__in=_security_templates()) | ~Exists(suppressed))
         .update(
             status=Status.SENDING,
             attempt_token=token,
@@ -176,8 +226,7 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
         # Committed before the dot: a later attempt can tell "certainly not delivered" from "maybe".
         if timezone.now() >= lease_end:
             return False
-        owned = OutboundEmail.objects.filter(pk=row.pk, attempt_token=token, status=Status.SENDING)
-        return owned.update(dot_sent=True) == 1
+        return _update_owned(row.pk, token, {"dot_sent": True}, sending_only=True)
 
     try:
         reply = mailer.send(build_message(row, rendered), before_dot=before_dot)
@@ -209,10 +258,32 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
 def _finish(row: OutboundEmail, token: uuid.UUID, **fields: Any) -> bool:
     """Record the attempt's outcome, only if the attempt still owns the row."""
     fields.setdefault("attempt_token", None)
-    updated = OutboundEmail.objects.filter(pk=row.pk, attempt_token=token).update(updated_at=timezone.now(), **fields)
+    updated = _update_owned(row.pk, token, {"updated_at": timezone.now(), **fields})
     for name, value in fields.items():
         setattr(row, name, value)
-    return updated == 1
+    return updated
+
+
+def _update_owned(pk: uuid.UUID, token: uuid.UUID, fields: dict[str, Any], *, sending_only: bool = False) -> bool:
+    """``UPDATE ... SET fields WHERE id = pk AND attempt_token = token``: one statement, no ORM query
+    building (which cost ~1 ms per statement here). True if the attempt still owned the row."""
+    meta = OutboundEmail._meta
+    q = connection.ops.quote_name
+    assignments: list[str] = []
+    params: list[Any] = []
+    for name, value in fields.items():
+        field = cast("Field[Any, Any]", meta.get_field(name))
+        assignments.append(f"{q(str(field.column))} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    # Identifiers come from the model's metadata, never from input; values are parameters.
+    sql = f"UPDATE {q(meta.db_table)} SET {', '.join(assignments)} WHERE id = %s AND attempt_token = %s"  # noqa: S608
+    params += [meta.pk.get_db_prep_value(pk, connection), meta.pk.get_db_prep_value(token, connection)]
+    if sending_only:
+        sql += " AND status = %s"
+        params.append(Status.SENDING)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount == 1)
 
 
 def retry_delay(attempts: int) -> float:

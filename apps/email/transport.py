@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
+from apps.email import mime
+
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -61,6 +63,14 @@ def _classify(code: int, text: bytes | str, *, stage: str, after_dot: bool = Fal
     if 400 <= code < 500:
         return TemporaryFailure(f"{stage}: {reply}", after_dot=after_dot)
     return PermanentFailure(f"{stage}: {reply}", suppress=stage == "RCPT" and code >= 500)
+
+
+def _prep_address(backend: SmtpBackend, address: str) -> str:
+    """The envelope address: a plain ASCII addr-spec as it is (Django's ``prep_address`` parses every
+    address with ``email.headerregistry``, ~0.2 ms), anything else through ``prep_address``."""
+    if mime.PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return str(backend.prep_address(address))
 
 
 class Mailer:
@@ -115,11 +125,11 @@ class Mailer:
 
     def _send_smtp(self, backend: SmtpBackend, message: EmailMessage, before_dot: Callable[[], bool]) -> str:
         try:
-            sender = backend.prep_address(message.from_email)
-            recipients = [backend.prep_address(address) for address in message.recipients()]
+            sender = _prep_address(backend, message.from_email)
+            recipients = [_prep_address(backend, address) for address in message.recipients()]
         except ValueError as exc:
             raise PermanentFailure(f"address: {exc}") from exc
-        data = message.message(policy=email.policy.SMTP).as_bytes()
+        data = mime.as_smtp_bytes(message) or message.message(policy=email.policy.SMTP).as_bytes()
         data = _LEADING_DOT.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
