@@ -235,6 +235,14 @@ def login(
         raise InvalidCredentialsError()
     assert user is not None
     throttle.record_success(account_key=account_key, ip=ip)
+    return _finish_sign_in(user, device_id=device_id, user_agent=user_agent, ip=ip, note_new_device=True)
+
+
+def _finish_sign_in(
+    user: User, *, device_id: str | None, user_agent: str, ip: str | None, note_new_device: bool
+) -> LoginResult:
+    """After the first factor: refuse unverified addresses, ask for the second factor when enabled,
+    else issue tokens (and, for password sign-ins, notice a new device)."""
     if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
         raise EmailNotVerifiedError()
     if mfa.is_enabled(user):
@@ -245,7 +253,8 @@ def login(
         )
         return LoginResult(mfa_token=secret)
     pair = issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip)
-    note_device(user, device_id=device_id, user_agent=user_agent, ip=ip)
+    if note_new_device:
+        note_device(user, device_id=device_id, user_agent=user_agent, ip=ip)
     return LoginResult(tokens=pair)
 
 
@@ -457,16 +466,7 @@ def external_sign_in(
             user = identity.user
     if not user.is_active:
         raise OAuthFailedError("This account is deactivated.")
-    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
-        raise EmailNotVerifiedError()
-    if mfa.is_enabled(user):
-        _, secret = token_issue(
-            user=user,
-            purpose=Purpose.MFA_LOGIN,
-            data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip},
-        )
-        return LoginResult(mfa_token=secret)
-    return LoginResult(tokens=issue_for(user, device_id=device_id, user_agent=user_agent, ip=ip))
+    return _finish_sign_in(user, device_id=device_id, user_agent=user_agent, ip=ip, note_new_device=False)
 
 
 def _device_fingerprint(device_id: str | None, user_agent: str) -> str:
