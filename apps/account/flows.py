@@ -54,6 +54,19 @@ def send_email(*, template: str, to: str, context: dict[str, Any], key: str, loc
     email_service.send(template=template, to=to, context=context, idempotency_key=key, locale=locale)
 
 
+def send_link(
+    user: User, *, template: str, row: AccountToken, secret: str, url_field: str, path: str, key: str, to: str = ""
+) -> None:
+    """Email ``user`` (or ``to``) a link carrying a single-use token, idempotent per token row."""
+    send_email(
+        template=template,
+        to=to or user.email,
+        context={"display_name": user.display_name or user.email, url_field: link(path, secret)},
+        key=f"account:{key}:{row.id}",
+        locale=user.locale,
+    )
+
+
 def validate_new_password(password: str, *, user: User) -> None:
     """Django's validators (length, common, similarity, numeric); raises InvalidPasswordError."""
     try:
@@ -113,12 +126,14 @@ def register(*, email: str, password: str, display_name: str, locale: str | None
         except IntegrityError:  # a concurrent registration of the same address won
             existing = selectors.user_get_by_email(email=email)
     if user is not None:
-        send_email(
+        send_link(
+            user,
             template="account/verify_email",
-            to=user.email,
-            context={"display_name": user.display_name or user.email, "verify_url": link("verify-email", secret)},
-            key=f"account:verify:{row.id}",
-            locale=user.locale,
+            row=row,
+            secret=secret,
+            url_field="verify_url",
+            path="verify-email",
+            key="verify",
         )
         return RegistrationResult(
             id=user.id,
@@ -167,12 +182,14 @@ def resend_verification(*, email: str) -> None:
     if user is None or user.email_verified or not user.is_active:
         return
     row, secret = token_issue(user=user, purpose=Purpose.VERIFY_EMAIL)
-    send_email(
+    send_link(
+        user,
         template="account/verify_email",
-        to=user.email,
-        context={"display_name": user.display_name or user.email, "verify_url": link("verify-email", secret)},
-        key=f"account:verify:{row.id}",
-        locale=user.locale,
+        row=row,
+        secret=secret,
+        url_field="verify_url",
+        path="verify-email",
+        key="verify",
     )
 
 
@@ -201,12 +218,14 @@ def _lock_notice(user: User) -> None:
     if throttle.once_per(f"unlock-mail:{user.id}", throttle.WINDOW) is not None:
         return
     row, secret = token_issue(user=user, purpose=Purpose.UNLOCK)
-    send_email(
+    send_link(
+        user,
         template="account/unlock",
-        to=user.email,
-        context={"display_name": user.display_name or user.email, "unlock_url": link("unlock", secret)},
-        key=f"account:unlock:{row.id}",
-        locale=user.locale,
+        row=row,
+        secret=secret,
+        url_field="unlock_url",
+        path="unlock",
+        key="unlock",
     )
 
 
@@ -343,12 +362,14 @@ def forgot_password(*, email: str) -> None:
     if user is None or not user.is_active:
         return
     row, secret = token_issue(user=user, purpose=Purpose.PASSWORD_RESET)
-    send_email(
+    send_link(
+        user,
         template="account/password_reset",
-        to=user.email,
-        context={"display_name": user.display_name or user.email, "reset_url": link("password/reset", secret)},
-        key=f"account:reset:{row.id}",
-        locale=user.locale,
+        row=row,
+        secret=secret,
+        url_field="reset_url",
+        path="password/reset",
+        key="reset",
     )
 
 
@@ -384,12 +405,15 @@ def request_email_change(*, user: User, new_email: str, password: str, ip: str) 
     if new_email == user.email or selectors.user_get_by_email(email=new_email) is not None:
         return
     row, secret = token_issue(user=user, purpose=Purpose.EMAIL_CHANGE, data={"new_email": new_email})
-    send_email(
+    send_link(
+        user,
         template="account/email_change_new",
+        row=row,
+        secret=secret,
+        url_field="confirm_url",
+        path="email/confirm",
+        key="email-change-new",
         to=new_email,
-        context={"display_name": user.display_name or user.email, "confirm_url": link("email/confirm", secret)},
-        key=f"account:email-change-new:{row.id}",
-        locale=user.locale,
     )
     send_email(
         template="account/email_change_old",
