@@ -12,6 +12,11 @@ def user_get(*, user_id: uuid.UUID) -> User | None:
     return User.objects.filter(id=user_id).first()
 
 
+def user_list(*, user_ids: set[uuid.UUID]) -> list[User]:
+    """The users with these ids (missing ids are skipped)."""
+    return list(User.objects.filter(id__in=user_ids))
+
+
 def user_get_by_email(*, email: str) -> User | None:
     """The user with this email (case-insensitive), or ``None``."""
     return User.objects.filter(email=normalize_email(email)).first()

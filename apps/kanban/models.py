@@ -1,1 +1,264 @@
-"""Data owned by the kanban app. No ForeignKey to another app's models: store ids."""
+"""Data owned by the kanban app. No ForeignKey to another app's models: store ids.
+
+Ordering: ``position`` fields hold opaque fractional-index keys over the alphabet ``0-9a-z`` only, which
+sorts the same under PostgreSQL's C and locale collations and SQLite's BINARY, so ``ORDER BY position``
+is board order everywhere. A unique constraint per container keeps concurrent inserts honest.
+
+Numbers: ``Project.next_number`` is the per-project counter, advanced with one ``UPDATE … RETURNING``
+inside the task create's transaction; ``(project, number)`` is unique, and numbers are never reused.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    """Project roles; each includes the rights of the ones below it."""
+
+    VIEWER = "viewer", "Viewer"
+    MEMBER = "member", "Member"
+    ADMIN = "admin", "Admin"
+    OWNER = "owner", "Owner"
+
+
+#: Rank of each role, for "at least" comparisons.
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Priority(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Project(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=10, default="TASK")
+    description = models.TextField(blank=True, default="")
+    #: The next task number to hand out (see module docstring).
+    next_number = models.PositiveIntegerField(default=1)
+    #: Reminder offsets (minutes before ``due_at``) new tasks get by default.
+    default_reminders = models.JSONField(default=list, blank=True)
+    created_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at"], name="kanban_project_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user_id = models.UUIDField()
+    role = models.CharField(max_length=8, choices=Role.choices)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user_id"], name="kanban_membership_unique")]
+        indexes = [models.Index(fields=["user_id", "-joined_at"], name="kanban_membership_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.project_id}"
+
+
+class Invitation(models.Model):
+    """A single-use invitation by email; only the SHA-256 of its token is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=8, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.UUIDField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation to {self.project_id} ({self.role})"
+
+
+class Board(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="boards")
+    name = models.CharField(max_length=200)
+    #: Bumped by every change to the board or anything on it: the board read's ETag.
+    version = models.PositiveBigIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "created_at"], name="kanban_board_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Column(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="columns")
+    name = models.CharField(max_length=200)
+    position = models.CharField(max_length=64)
+    wip_limit = models.PositiveIntegerField(null=True, blank=True)
+    is_done = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "position"], name="kanban_column_position_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Label(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=7)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="tasks")
+    column = models.ForeignKey(Column, on_delete=models.PROTECT, related_name="tasks")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True, default="")
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NONE)
+    due_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    position = models.CharField(max_length=64)
+    archived = models.BooleanField(default=False)
+    #: Reminder offsets in minutes before ``due_at``; ``None`` means the project's default.
+    reminders = models.JSONField(null=True, blank=True)
+    #: Optimistic concurrency: bumped on every write, sent as the task's ETag.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    labels = models.ManyToManyField(Label, through="TaskLabel", related_name="tasks")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="kanban_task_number_unique"),
+            models.UniqueConstraint(fields=["column", "position"], name="kanban_task_position_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["board", "archived"], name="kanban_task_board"),
+            models.Index(fields=["due_at"], name="kanban_task_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskLabel(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="label_links")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="task_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "label"], name="kanban_task_label_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label_id} on {self.task_id}"
+
+
+class TaskAssignee(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignees")
+    user_id = models.UUIDField(db_index=True)
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user_id"], name="kanban_task_assignee_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.task_id}"
+
+
+class ChecklistItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checklist")
+    title = models.CharField(max_length=500)
+    done = models.BooleanField(default=False)
+    position = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "position"], name="kanban_checklist_position_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Comment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    #: ``None`` once the author deleted their account (the comment stays, anonymised).
+    author_id = models.UUIDField(null=True, blank=True, db_index=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["task", "created_at"], name="kanban_comment_task")]
+
+    def __str__(self) -> str:
+        return f"comment {self.id}"
+
+
+class Attachment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
+    file_id = models.UUIDField()
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127)
+    size = models.BigIntegerField()
+    added_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Activity(models.Model):
+    """One recorded change, written in the same transaction as the change itself.
+
+    ``board_id`` and ``task_id`` are plain ids (not foreign keys) so the history of a deleted task stays.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="activity")
+    board_id = models.UUIDField(null=True, blank=True)
+    task_id = models.UUIDField(null=True, blank=True)
+    actor_id = models.UUIDField(null=True, blank=True)
+    verb = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "activity"
+        indexes = [
+            models.Index(fields=["board_id", "-id"], name="kanban_activity_board"),
+            models.Index(fields=["task_id", "-id"], name="kanban_activity_task"),
+            models.Index(fields=["project", "-id"], name="kanban_activity_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} by {self.actor_id}"

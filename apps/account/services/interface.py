@@ -13,12 +13,22 @@ class AccountService(Service):
     """Users, registration, email verification, login, profile and avatar, password reset, Google sign-in."""
 
     app = "account"
+    #: The most ids one :meth:`get_users` call takes (keeps internal payloads bounded).
+    MAX_BATCH = 1000
     local_implementation = "apps.account.services.local.LocalAccountService"
 
     @rpc_method(idempotent=True)
     @abc.abstractmethod
     def get_user(self, *, user_id: uuid.UUID) -> UserData | None:
         """The user with ``user_id``, or ``None``. Idempotent."""
+
+    @rpc_method(idempotent=True)
+    @abc.abstractmethod
+    def get_users(self, *, user_ids: list[uuid.UUID]) -> list[UserData]:
+        """The users among ``user_ids`` that exist, in no particular order (one call for a whole page).
+
+        At most ``MAX_BATCH`` ids; more raise ``InvalidInputError``. Idempotent.
+        """
 
     @rpc_method(idempotent=True)
     @abc.abstractmethod

@@ -13,6 +13,7 @@ from apps.account.models import User
 from apps.account.services.dto import UserData
 from apps.account.services.errors import EmailTakenError, InvalidPasswordError
 from apps.account.services.interface import AccountService
+from gau.rpc import InvalidInputError
 
 
 def user_data(user: User) -> UserData:
@@ -36,6 +37,11 @@ class LocalAccountService(AccountService):
     def get_user(self, *, user_id: uuid.UUID) -> UserData | None:
         user = selectors.user_get(user_id=user_id)
         return user_data(user) if user else None
+
+    def get_users(self, *, user_ids: list[uuid.UUID]) -> list[UserData]:
+        if len(user_ids) > self.MAX_BATCH:
+            raise InvalidInputError(f"At most {self.MAX_BATCH} user ids per call.", limit=self.MAX_BATCH)
+        return [user_data(user) for user in selectors.user_list(user_ids=set(user_ids))] if user_ids else []
 
     def get_user_by_email(self, *, email: str) -> UserData | None:
         user = selectors.user_get_by_email(email=email)

@@ -1,6 +1,9 @@
-"""Routes under /api/v2/kanban/."""
+"""Routes under /api/v2/kanban/: projects, members, invitations, boards, columns and labels in
+``urls_projects``; tasks, checklists, comments, attachments and activity in ``urls_tasks``."""
 
 from django.urls import URLPattern, URLResolver
 
+from apps.kanban.api import urls_projects, urls_tasks
+
 app_name = "kanban"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [*urls_projects.urlpatterns, *urls_tasks.urlpatterns]

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from gau.rpc import Service
+import abc
+import uuid
+from typing import Any
+
+from gau.rpc import Service, rpc_method
 
 
 class KanbanService(Service):
-    """Projects, boards, columns, tasks, members, labels, comments, due-date reminders, activity."""
+    """Projects, boards, columns, tasks, members, labels, comments, due-date reminders, activity.
+
+    Other apps need only the user-data methods below; the board itself is reached over the public API.
+    """
 
     app = "kanban"
     local_implementation = "apps.kanban.services.local.LocalKanbanService"
+
+    @rpc_method(idempotent=True)
+    @abc.abstractmethod
+    def delete_user_data(self, *, user_id: uuid.UUID) -> None:
+        """Forget ``user_id`` in kanban: memberships, assignments, watches and pending invitations go.
+
+        A project whose last owner leaves passes to its oldest admin, else oldest member, else is deleted.
+        Comments stay with the author anonymised. Idempotent: a second call finds nothing to do.
+        """
+
+    @rpc_method(idempotent=True)
+    @abc.abstractmethod
+    def export_user_data(self, *, user_id: uuid.UUID) -> dict[str, Any]:
+        """Kanban data about ``user_id`` as JSON-ready data: memberships, assigned tasks, comments. Idempotent."""
