@@ -28,7 +28,7 @@ ROLES = ("viewer", "member", "admin", "owner")
 def client_for(user_id: uuid.UUID, *, scopes: frozenset[str] | None = None) -> Any:
     """A JSON API client acting as ``user_id`` (a session, or an API key with ``scopes``)."""
     client = APIClient()
-    client.default_format = "json"  # type: ignore[attr-defined]
+    client.default_format = "json"
     kind = "user" if scopes is None else "api_key"
     client.force_authenticate(user=PrincipalData(user_id=user_id, kind=kind, scopes=scopes))  # type: ignore[arg-type]
     return client
@@ -64,7 +64,12 @@ def make_task(board: Board, column: Column, title: str = "Task", **fields: Any) 
 
 
 def make_invitation(
-    project: Project, email: str, *, role: str = Role.MEMBER, token: str | None = None, expires_at: datetime | None = None
+    project: Project,
+    email: str,
+    *,
+    role: str = Role.MEMBER,
+    token: str | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     """An invitation row for ``email``; returns its token."""
     token = token or uuid.uuid4().hex

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,9 @@ def test_delete_takes_columns_tasks_and_labels(world: World) -> None:
     response = world.client("admin").delete(f"{API}/boards/{world.board.id}")
     assert response.status_code == 204
     assert not Board.objects.exists()
-    assert not Task.objects.exists() and not Column.objects.exists() and not Label.objects.exists()
+    assert not Task.objects.exists()
+    assert not Column.objects.exists()
+    assert not Label.objects.exists()
     entry = Activity.objects.get(verb="board.deleted")
     assert (entry.board_id, entry.data["name"]) == (world.board.id, "Main")
     assert world.client("admin").patch(f"{API}/boards/{world.board.id}", {"name": "x"}).status_code == 404
@@ -61,8 +64,9 @@ BOARD_CASES = [
 
 
 @pytest.mark.parametrize("role", [*ROLES, "stranger"])
-@pytest.mark.parametrize(("method", "path", "body", "needs", "ok"), BOARD_CASES)
-def test_role_matrix(world: World, role: str, method: str, path: str, body: object, needs: str, ok: int) -> None:
+@pytest.mark.parametrize("case", BOARD_CASES, ids=lambda c: f"{c[0]} {c[1]}")
+def test_role_matrix(world: World, role: str, case: tuple[Any, ...]) -> None:
+    method, path, body, needs, ok = case
     url = f"{API}/" + path.format(project=world.project.id, board=world.board.id)
     before = Activity.objects.count()
     response = getattr(world.client(role), method)(url, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -32,22 +33,28 @@ def test_keys_between_random_neighbours_stay_ordered_unique_and_canonical() -> N
             i = rng.randint(0, len(keys))
             a, b = (keys[i - 1] if i else None), (keys[i] if i < len(keys) else None)
             key = key_between(a, b)
-            assert is_key(key) and (a is None or a < key) and (b is None or key < b), (a, b, key)
+            assert is_key(key), key
+            assert a is None or a < key, (a, key)
+            assert b is None or key < b, (key, b)
             keys.insert(i, key)
-        assert keys == sorted(keys) and len(set(keys)) == len(keys)
+        assert keys == sorted(keys)
+        assert len(set(keys)) == len(keys)
 
 
 def test_keys_at_the_ends_grow_slowly_and_bad_input_is_refused() -> None:
     key: str | None = None
     for _ in range(1000):
         key = key_between(key, None)
-    assert key is not None and len(key) <= 30
+    assert key is not None
+    assert len(key) <= 30
     key = None
     for _ in range(1000):
         key = key_between(None, key)
-    assert key is not None and len(key) <= 30 and not key.endswith("0")
+    assert key is not None
+    assert len(key) <= 30
+    assert not key.endswith("0")
     for a, b in (("b", "a"), ("a", "a"), ("A", None), ("a0", None), ("", None)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"key|below"):
             key_between(a, b)
 
 
@@ -103,7 +110,14 @@ def test_patch_fields_and_moves(world: World) -> None:
     assert admin.patch(url, {"before_id": str(doing.id)}).status_code == 400
     assert admin.patch(url, {"name": "Review"}).json()["name"] == "Review"
     verbs = list(Activity.objects.filter(data__column_id=str(doing.id)).order_by("id").values_list("verb", flat=True))
-    assert verbs == ["column.created", "column.moved", "column.updated", "column.moved", "column.updated", "column.updated"]
+    assert verbs == [
+        "column.created",
+        "column.moved",
+        "column.updated",
+        "column.moved",
+        "column.updated",
+        "column.updated",
+    ]
     unchanged = Activity.objects.count()
     assert admin.patch(url, {"name": "Review"}).status_code == 200
     assert Activity.objects.count() == unchanged  # nothing changed, nothing recorded
@@ -114,10 +128,12 @@ def test_is_done_stamps_and_clears_completed_at(world: World) -> None:
     admin = world.client("admin")
     assert admin.patch(f"{API}/columns/{world.todo.id}", {"is_done": True}).json()["is_done"] is True
     task.refresh_from_db()
-    assert task.completed_at is not None and task.version == 2
+    assert task.completed_at is not None
+    assert task.version == 2
     admin.patch(f"{API}/columns/{world.todo.id}", {"is_done": False})
     task.refresh_from_db()
-    assert task.completed_at is None and task.version == 3
+    assert task.completed_at is None
+    assert task.version == 3
 
 
 def test_delete_with_tasks_is_409_unless_moved(world: World) -> None:
@@ -173,7 +189,7 @@ def test_concurrent_column_creates_get_distinct_keys() -> None:
     def add(i: int) -> None:
         try:
             boards.column_create(user_id=world.users["admin"], board_id=world.board.id, name=f"C{i}")
-        except BaseException as exc:  # noqa: BLE001  # reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
@@ -208,7 +224,8 @@ def test_labels_create_list_update_delete(world: World) -> None:
     task = make_task(world.board, world.todo)
     TaskLabel.objects.create(task=task, label_id=body["id"])
     assert admin.delete(f"{API}/labels/{body['id']}").status_code == 204
-    assert not TaskLabel.objects.exists() and not Label.objects.filter(pk=body["id"]).exists()
+    assert not TaskLabel.objects.exists()
+    assert not Label.objects.filter(pk=body["id"]).exists()
     task.refresh_from_db()
     assert task.version == 2
     verbs = list(Activity.objects.filter(data__label_id=body["id"]).order_by("id").values_list("verb", flat=True))
@@ -227,8 +244,9 @@ COLUMN_LABEL_CASES = [
 
 
 @pytest.mark.parametrize("role", [*ROLES, "stranger"])
-@pytest.mark.parametrize(("method", "path", "body", "needs", "ok"), COLUMN_LABEL_CASES)
-def test_role_matrix(world: World, role: str, method: str, path: str, body: object, needs: str, ok: int) -> None:
+@pytest.mark.parametrize("case", COLUMN_LABEL_CASES, ids=lambda c: f"{c[0]} {c[1]}")
+def test_role_matrix(world: World, role: str, case: tuple[Any, ...]) -> None:
+    method, path, body, needs, ok = case
     url = f"{API}/" + path.format(board=world.board.id, column=world.todo.id, label=world.label.id)
     before = Activity.objects.count()
     response = getattr(world.client(role), method)(url, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,9 @@ def role_of(world: World, name: str) -> str | None:
 
 
 def test_list_oldest_first_with_display_names_from_one_account_call(world: World) -> None:
-    real = account_service.create_user(email=f"m{uuid.uuid4().hex[:8]}@example.com", password="x" * 20, display_name="Hoa")
+    real = account_service.create_user(
+        email=f"m{uuid.uuid4().hex[:8]}@example.com", password="x" * 20, display_name="Hoa"
+    )
     add_member(world.project, Role.MEMBER, real.id)
     body = world.client("viewer").get(members_url(world)).json()
     assert [m["user_id"] for m in body["results"]][:1] == [str(world.users["owner"])]
@@ -46,8 +49,9 @@ MEMBER_CASES = [
 
 
 @pytest.mark.parametrize("role", [*ROLES, "stranger"])
-@pytest.mark.parametrize(("method", "on_member", "body", "needs", "ok"), MEMBER_CASES)
-def test_role_matrix(world: World, role: str, method: str, on_member: bool, body: object, needs: str, ok: int) -> None:
+@pytest.mark.parametrize("case", MEMBER_CASES, ids=lambda c: f"{c[0]} {c[1]}")
+def test_role_matrix(world: World, role: str, case: tuple[Any, ...]) -> None:
+    method, on_member, body, needs, ok = case
     url = members_url(world, world.users["other"] if on_member else None)
     response = getattr(world.client(role), method)(url, body)
     assert response.status_code == expected_status(role, needs=needs, ok=ok), response.content

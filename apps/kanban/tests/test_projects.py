@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -105,8 +106,9 @@ PROJECT_CASES = [
 
 
 @pytest.mark.parametrize("role", [*ROLES, "stranger"])
-@pytest.mark.parametrize(("method", "suffix", "body", "needs", "ok"), PROJECT_CASES)
-def test_role_matrix(world: World, role: str, method: str, suffix: str, body: object, needs: str, ok: int) -> None:
+@pytest.mark.parametrize("case", PROJECT_CASES, ids=lambda c: f"{c[0]} {c[1]}")
+def test_role_matrix(world: World, role: str, case: tuple[Any, ...]) -> None:
+    method, suffix, body, needs, ok = case
     url = f"{API}/projects/{world.project.id}{suffix}"
     response = getattr(world.client(role), method)(url, body)
     assert response.status_code == expected_status(role, needs=needs, ok=ok), response.content
@@ -170,3 +172,32 @@ def test_a_change_that_fails_after_recording_leaves_no_activity(world: World, mo
         projects.project_update(user_id=world.users["admin"], project_id=world.project.id, fields={"key": "NEW"})
     assert Activity.objects.count() == before
     assert Project.objects.get(pk=world.project.id).key == "APO"
+
+
+def test_every_projects_part_operation_is_in_the_schema_with_its_errors() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
+    operations = {
+        op["operationId"]: op
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v2/kanban/")
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    ours = {
+        "kanban_projects_list", "kanban_projects_create", "kanban_projects_retrieve",
+        "kanban_projects_partial_update", "kanban_projects_destroy", "kanban_members_list",
+        "kanban_members_partial_update", "kanban_members_destroy", "kanban_invitations_create",
+        "kanban_invitations_accept", "kanban_boards_list", "kanban_boards_create", "kanban_boards_partial_update",
+        "kanban_boards_destroy", "kanban_columns_create", "kanban_columns_partial_update", "kanban_columns_destroy",
+        "kanban_labels_list", "kanban_labels_create", "kanban_labels_partial_update", "kanban_labels_destroy",
+    }  # fmt: skip
+    assert ours <= set(operations)
+    for op_id in ours - {"kanban_projects_list", "kanban_projects_create", "kanban_invitations_accept"}:
+        assert {"401", "403", "404", "500"} <= set(operations[op_id]["responses"]), op_id
+    assert "409" in operations["kanban_members_destroy"]["responses"]
+    assert "409" in operations["kanban_columns_destroy"]["responses"]
+    ref = operations["kanban_members_destroy"]["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("/Error")
+    assert "202" in operations["kanban_invitations_create"]["responses"]
