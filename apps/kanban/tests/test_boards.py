@@ -93,3 +93,26 @@ def test_board_writes_publish_events_after_commit_only(world: World, django_capt
         assert [(e.verb, e.board_id) for e in seen] == [("board.updated", world.board.id)]
     finally:
         changes._SUBSCRIBERS.remove(seen.append)
+
+
+def test_admin_browses_and_searches_read_only(world: World, django_user_model: Any) -> None:
+    from django.test import Client
+
+    make_task(world.board, world.todo, "Find me", priority="high")
+    django_user_model.objects.create_superuser(email="root@example.com", password="correct horse battery")
+    client = Client()
+    assert client.login(username="root@example.com", password="correct horse battery")
+    pages = {
+        "/admin/kanban/project/?q=Apollo": b"Apollo",
+        "/admin/kanban/board/?q=Main": b"Main",
+        "/admin/kanban/task/?q=Find&priority__exact=high": b"Find me",
+        "/admin/kanban/activity/?verb=board.created": b"board.created",
+        f"/admin/kanban/project/{world.project.id}/change/": b"Apollo",
+    }
+    for path, text in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert text in response.content, path
+    assert b"Find me" not in client.get("/admin/kanban/task/?q=nothing-like-it").content
+    assert client.get("/admin/kanban/task/add/").status_code == 403
+    assert client.post(f"/admin/kanban/project/{world.project.id}/delete/").status_code == 403
