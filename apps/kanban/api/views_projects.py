@@ -190,7 +190,7 @@ class InvitationCreateApi(KanbanApiView):
     @extend_schema(
         operation_id="kanban_invitations_create",
         request=s.InvitationCreateInput,
-        responses={202: None, **errors(400, 401, 403, 404)},
+        responses={202: None, **errors(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, project_id: uuid.UUID) -> Response:
         data = _valid(s.InvitationCreateInput, request.data)

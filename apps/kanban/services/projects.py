@@ -39,6 +39,7 @@ from apps.kanban.services.errors import (
     RoleRequiredError,
 )
 from apps.kanban.services.people import display_names
+from gau.rpc import RateLimitedError
 
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 DEFAULT_KEY = "TASK"
@@ -46,6 +47,8 @@ DEFAULT_KEY = "TASK"
 INVITATION_PATH = "/kanban/invitations/accept"
 INVITATION_TTL = timedelta(days=7)
 INVITATION_TEMPLATE = "kanban/board_invitation"
+#: Invitations a project may send per day: admins cannot turn Gau into a mail cannon.
+INVITATIONS_PER_DAY = 100
 PROJECT_FIELDS = frozenset({"name", "key", "description"})
 
 
@@ -235,6 +238,13 @@ def invitation_create(*, actor_id: uuid.UUID, project_id: uuid.UUID, email: str,
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         now = timezone.now()
+        lock_project(project_id=project_id, user_id=actor_id, role=Role.ADMIN)  # counts below stay honest
+        sent = Invitation.objects.filter(project_id=project_id, created_at__gte=now - timedelta(days=1)).count()
+        if sent >= INVITATIONS_PER_DAY:
+            raise RateLimitedError(
+                f"This project sent {INVITATIONS_PER_DAY} invitations in the last day; try again later.",
+                retry_after=3600,
+            )
         invitation = Invitation.objects.create(
             project_id=project_id,
             email=email,

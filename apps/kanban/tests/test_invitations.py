@@ -180,3 +180,19 @@ def test_accept_needs_a_principal_and_write_scope(api_client: Any, world: World)
     assert api_client.post(ACCEPT, {"token": token}, format="json").status_code == 401
     assert client_for(user.id, scopes=frozenset({"kanban:read"})).post(ACCEPT, {"token": token}).status_code == 403
     assert client_for(user.id, scopes=frozenset({"kanban:write"})).post(ACCEPT, {"token": token}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_project_sends_a_bounded_number_of_invitations_per_day(world: World, monkeypatch: Any) -> None:
+    from apps.kanban.services import projects
+
+    monkeypatch.setattr(projects, "INVITATIONS_PER_DAY", 2)
+    url = f"{API}/projects/{world.project.id}/invitations"
+    admin = world.client("admin")
+    assert [admin.post(url, {"email": f"p{i}@example.com"}).status_code for i in range(2)] == [202, 202]
+    limited = admin.post(url, {"email": "p3@example.com"})
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "3600"
+    assert Invitation.objects.count() == 2
+    Invitation.objects.update(created_at=timezone.now() - timedelta(days=1, seconds=1))
+    assert admin.post(url, {"email": "p3@example.com"}).status_code == 202

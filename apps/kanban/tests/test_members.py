@@ -133,3 +133,36 @@ def test_a_role_change_that_fails_after_recording_leaves_nothing(world: World, m
         )
     assert Activity.objects.count() == before
     assert role_of(world, "other") == "member"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_stepping_down_at_once_leave_one_owner() -> None:
+    import threading
+
+    from django.db import connection
+
+    from apps.kanban.tests.factories_a import make_world
+
+    world = make_world()
+    second = add_member(world.project, Role.OWNER)
+    owners = [world.users["owner"], second]
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def step_down(user_id: uuid.UUID) -> None:
+        try:
+            barrier.wait(timeout=10)
+            projects.member_update_role(actor_id=user_id, project_id=world.project.id, user_id=user_id, role="admin")
+            results.append("ok")
+        except Exception as exc:  # the error is the result
+            results.append(getattr(exc, "code", repr(exc)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=step_down, args=(u,)) for u in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["kanban.last_owner", "ok"]
+    assert Membership.objects.filter(project=world.project, role="owner").count() == 1
