@@ -21,10 +21,11 @@ class KanbanService(Service):
     @rpc_method(idempotent=True)
     @abc.abstractmethod
     def delete_user_data(self, *, user_id: uuid.UUID) -> None:
-        """Forget ``user_id`` in kanban: memberships, assignments, watches and pending invitations go.
+        """Forget ``user_id`` in kanban: memberships and task assignments go.
 
-        A project whose last owner leaves passes to its oldest admin, else oldest member, else is deleted.
-        Comments stay with the author anonymised. Idempotent: a second call finds nothing to do.
+        A project whose last owner leaves passes to its oldest admin, else oldest member, else oldest
+        viewer, else is deleted. Comments and activity stay with the author/actor anonymised; invitations
+        the user sent stay valid without naming them. Idempotent: a second call finds nothing to do.
         """
 
     @rpc_method(idempotent=True)
