@@ -194,3 +194,61 @@ def make_team(*, key: str = "TASK") -> Team:
 def code(response: Any) -> str:
     """The error code of an error response."""
     return str(response.json()["error"]["code"])
+
+
+def fill_board(board: Board, columns: list[Column], tasks: int, *, users: list[uuid.UUID], labels: list[Label]) -> None:
+    """``tasks`` tasks spread over ``columns`` with 2 labels, 2 assignees, 5 checklist items (2 done), 3
+    comments and 1 attachment each, in a few bulk inserts (for big boards)."""
+    from apps.kanban.models import Attachment
+
+    start = Project.objects.values_list("next_number", flat=True).get(id=board.project_id)
+    rows: list[Task] = []
+    last: dict[uuid.UUID, str | None] = {
+        c.id: Task.objects.filter(column=c).order_by("-position").values_list("position", flat=True).first()
+        for c in columns
+    }
+    for i in range(tasks):
+        column = columns[i % len(columns)]
+        last[column.id] = key_between(last[column.id], None)
+        rows.append(
+            Task(
+                project_id=board.project_id,
+                board=board,
+                column=column,
+                number=start + i,
+                title=f"Task {i}",
+                position=last[column.id],  # type: ignore[arg-type]
+                priority="medium",
+                due_at=timezone.now(),
+            )
+        )
+    Task.objects.bulk_create(rows, batch_size=2000)
+    Project.objects.filter(id=board.project_id).update(next_number=start + tasks)
+    TaskLabel.objects.bulk_create(
+        [TaskLabel(task=t, label=labels[(i + k) % len(labels)]) for i, t in enumerate(rows) for k in range(2)],
+        batch_size=5000,
+    )
+    TaskAssignee.objects.bulk_create(
+        [TaskAssignee(task=t, user_id=users[(i + k) % len(users)]) for i, t in enumerate(rows) for k in range(2)],
+        batch_size=5000,
+    )
+    keys: list[str] = []
+    key: str | None = None
+    for _ in range(5):
+        key = key_between(key, None)
+        keys.append(key)
+    ChecklistItem.objects.bulk_create(
+        [ChecklistItem(task=t, title=f"step {k}", position=keys[k], done=k < 2) for t in rows for k in range(5)],
+        batch_size=5000,
+    )
+    Comment.objects.bulk_create(
+        [Comment(task=t, author_id=users[k % len(users)], body=f"comment {k}") for t in rows for k in range(3)],
+        batch_size=5000,
+    )
+    Attachment.objects.bulk_create(
+        [
+            Attachment(task=t, file_id=uuid.uuid4(), filename="a.txt", content_type="text/plain", size=1)
+            for t in rows
+        ],
+        batch_size=5000,
+    )
