@@ -8,6 +8,7 @@ SQLite with ``pytest --noconftest`` (see ``test_tasks_sqlite.py``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,9 @@ def make_user(display_name: str = "Test") -> uuid.UUID:
     from apps.account.services import account_service
 
     email = f"k-{uuid.uuid4().hex[:12]}@example.com"
-    return account_service.create_user(email=email, password="correct horse battery staple", display_name=display_name).id
+    return account_service.create_user(
+        email=email, password="correct horse battery staple", display_name=display_name
+    ).id
 
 
 def client_for(user_id: uuid.UUID) -> Any:
@@ -98,8 +101,8 @@ def make_task(
     priority: str = "none",
     due_at: datetime | None = None,
     archived: bool = False,
-    labels: list[Label] = (),  # type: ignore[assignment]
-    assignees: list[uuid.UUID] = (),  # type: ignore[assignment]
+    labels: Sequence[Label] = (),
+    assignees: Sequence[uuid.UUID] = (),
 ) -> Task:
     """A task appended to ``column`` (number from the project counter), straight through the ORM."""
     board = column.board
@@ -217,7 +220,7 @@ def fill_board(board: Board, columns: list[Column], tasks: int, *, users: list[u
                 column=column,
                 number=start + i,
                 title=f"Task {i}",
-                position=last[column.id],  # type: ignore[arg-type]
+                position=last[column.id] or "",
                 priority="medium",
                 due_at=timezone.now(),
             )
@@ -246,9 +249,6 @@ def fill_board(board: Board, columns: list[Column], tasks: int, *, users: list[u
         batch_size=5000,
     )
     Attachment.objects.bulk_create(
-        [
-            Attachment(task=t, file_id=uuid.uuid4(), filename="a.txt", content_type="text/plain", size=1)
-            for t in rows
-        ],
+        [Attachment(task=t, file_id=uuid.uuid4(), filename="a.txt", content_type="text/plain", size=1) for t in rows],
         batch_size=5000,
     )

@@ -83,4 +83,3 @@ def test_a_change_that_fails_after_record_leaves_no_activity(team: Team, monkeyp
     assert list(Task.objects.values_list("title", "column_id", "version")) == [("stays", team.todo.id, 1)]
     assert Board.objects.get(id=team.board.id).version == version
     assert Project.objects.get(id=team.project.id).next_number == 2  # the number taken was rolled back too
-

@@ -58,7 +58,8 @@ def test_attach_open_list_and_removed_after_upload_deletes_it(team: Team) -> Non
 
     upload_service.delete_file(file_id=file.id, owner_id=team.member.user_id)
     after = team.viewer.client.get(f"{API}/tasks/{task.id}/attachments").json()
-    assert after[0]["removed"] is True and after[0]["url"] is None
+    assert after[0]["removed"] is True
+    assert after[0]["url"] is None
     assert after[0]["filename"] == "notes.txt"
 
 
@@ -66,7 +67,8 @@ def test_someone_elses_or_a_missing_file_is_404(team: Team) -> None:
     task = make_task(team.todo)
     theirs = upload(team.admin.user_id)
     response = team.member.client.post(f"{API}/tasks/{task.id}/attachments", {"file_id": str(theirs.id)})
-    assert response.status_code == 404 and code(response) == "kanban.not_found"
+    assert response.status_code == 404
+    assert code(response) == "kanban.not_found"
     missing = team.member.client.post(f"{API}/tasks/{task.id}/attachments", {"file_id": str(uuid.uuid4())})
     assert missing.status_code == 404
     assert team.member.client.post(f"{API}/tasks/{task.id}/attachments", {"file_id": "x"}).status_code == 400

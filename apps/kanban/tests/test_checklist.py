@@ -31,7 +31,8 @@ def test_add_edit_move_delete(team: Team) -> None:
     assert detail["version"] == 4  # three additions
 
     done = team.member.client.patch(f"{API}/checklist-items/{b['id']}", {"done": True, "title": "B"})
-    assert done.status_code == 200 and done.json() == {**b, "done": True, "title": "B"}
+    assert done.status_code == 200
+    assert done.json() == {**b, "done": True, "title": "B"}
     moved = team.member.client.patch(f"{API}/checklist-items/{c['id']}", {"before_id": a["id"]})
     assert moved.status_code == 200
     titles = list(ChecklistItem.objects.filter(task=task).order_by("position").values_list("title", flat=True))

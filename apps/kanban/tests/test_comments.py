@@ -47,7 +47,8 @@ def test_create_and_list_oldest_first_with_cursor(team: Team, task: Any) -> None
 def test_body_limits(team: Team, task: Any) -> None:
     assert post(team, task, "x" * 10_000).status_code == 201
     too_long = post(team, task, "x" * 10_001)
-    assert too_long.status_code == 400 and code(too_long) == "invalid_input"
+    assert too_long.status_code == 400
+    assert code(too_long) == "invalid_input"
     assert post(team, task, "").status_code == 400
     assert team.member.client.post(f"{API}/tasks/{task.id}/comments", {}).status_code == 400
 
@@ -56,10 +57,12 @@ def test_only_the_author_edits(team: Team, task: Any) -> None:
     comment = post(team, task, "typo").json()
     url = f"{API}/comments/{comment['id']}"
     by_admin = team.admin.client.patch(url, {"body": "hijacked"})
-    assert by_admin.status_code == 403 and code(by_admin) == "kanban.role_required"
+    assert by_admin.status_code == 403
+    assert code(by_admin) == "kanban.role_required"
     edited = team.member.client.patch(url, {"body": "fixed"})
     assert edited.status_code == 200
-    assert edited.json()["body"] == "fixed" and edited.json()["edited_at"] is not None
+    assert edited.json()["body"] == "fixed"
+    assert edited.json()["edited_at"] is not None
     assert Comment.objects.get(id=comment["id"]).body == "fixed"
     assert Activity.objects.filter(verb="comment.updated").count() == 1
 

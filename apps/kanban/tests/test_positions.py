@@ -48,9 +48,12 @@ def test_appending_and_prepending_many_times_keeps_keys_short() -> None:
         first = key_between(None, first)
         seen_last.append(last)
     assert seen_last == sorted(seen_last)
-    assert last is not None and first is not None
-    assert len(last) <= 5 and len(first) <= 5
-    assert not last.endswith("0") and not first.endswith("0")
+    assert last is not None
+    assert first is not None
+    assert len(last) <= 5
+    assert len(first) <= 5
+    assert not last.endswith("0")
+    assert not first.endswith("0")
 
 
 def test_repeated_inserts_at_one_spot_grow_slowly() -> None:
@@ -94,7 +97,7 @@ def test_database_orders_keys_exactly_like_python_under_c_and_locale_collations(
         assert collations, "no locale collation to compare with"
         for collation in collations:
             cursor.execute(
-                f'SELECT position FROM kanban_checklistitem WHERE task_id = %s ORDER BY position COLLATE "{collation}"',
+                f'SELECT position FROM kanban_checklistitem WHERE task_id = %s ORDER BY position COLLATE "{collation}"',  # noqa: S608  # names from pg_collation
                 [task.id],
             )
             assert [row[0] for row in cursor.fetchall()] == sorted(keys), collation

@@ -45,7 +45,8 @@ def test_create_answers_the_task_with_number_labels_assignees_and_etag(team: Tea
     assert body["column_id"] == str(team.todo.id)
     assert body["priority"] == "high"
     assert body["due_at"] == "2026-05-01T07:00:00Z"  # returned in UTC
-    assert body["done"] is False and body["completed_at"] is None
+    assert body["done"] is False
+    assert body["completed_at"] is None
     assert body["labels"] == [{"id": str(team.labels[0].id), "name": "bug", "color": "#ff0000"}]
     assert body["assignees"] == [
         {"user_id": str(team.member.user_id), "display_name": "Mia"},
@@ -140,17 +141,20 @@ def test_wip_limit_on_create_and_move_counts_live_tasks_only(team: Team) -> None
     assert full.json()["error"]["details"]["wip_limit"] == 2
     todo_task = create(team).json()
     moved = team.member.client.post(f"{API}/tasks/{todo_task['id']}/move", {"column_id": str(team.doing.id)})
-    assert moved.status_code == 409 and code(moved) == "kanban.wip_limit"
+    assert moved.status_code == 409
+    assert code(moved) == "kanban.wip_limit"
     # moving within the full column is fine
     within = team.member.client.post(f"{API}/tasks/{one['id']}/move", {"column_id": str(team.doing.id)})
     assert within.status_code == 200
     # an archived task no longer counts; bringing it back counts again
     assert team.member.client.patch(f"{API}/tasks/{one['id']}", {"archived": True}).status_code == 200
-    assert team.member.client.post(
-        f"{API}/tasks/{todo_task['id']}/move", {"column_id": str(team.doing.id)}
-    ).status_code == 200
+    assert (
+        team.member.client.post(f"{API}/tasks/{todo_task['id']}/move", {"column_id": str(team.doing.id)}).status_code
+        == 200
+    )
     back = team.member.client.patch(f"{API}/tasks/{one['id']}", {"archived": False})
-    assert back.status_code == 409 and code(back) == "kanban.wip_limit"
+    assert back.status_code == 409
+    assert code(back) == "kanban.wip_limit"
 
 
 def test_get_patch_partial_null_clears_and_records_changes(team: Team) -> None:
@@ -159,7 +163,8 @@ def test_get_patch_partial_null_clears_and_records_changes(team: Team) -> None:
     ).json()
     url = f"{API}/tasks/{task['id']}"
     got = team.viewer.client.get(url)
-    assert got.status_code == 200 and got["ETag"] == '"1"'
+    assert got.status_code == 200
+    assert got["ETag"] == '"1"'
     assert got.json()["title"] == "Write the docs"
     response = team.member.client.patch(
         url,
@@ -168,9 +173,12 @@ def test_get_patch_partial_null_clears_and_records_changes(team: Team) -> None:
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["title"] == "Write better docs"
-    assert body["description"] == "" and body["due_at"] is None and body["priority"] == "none"
+    assert body["description"] == ""
+    assert body["due_at"] is None
+    assert body["priority"] == "none"
     assert body["labels"] == []
-    assert body["version"] == 2 and response["ETag"] == '"2"'
+    assert body["version"] == 2
+    assert response["ETag"] == '"2"'
     entry = Activity.objects.filter(task_id=task["id"], verb="task.updated").get()
     assert entry.data["changes"]["title"] == {"from": "Write the docs", "to": "Write better docs"}
     assert entry.data["changes"]["due_at"] == {"from": "2026-01-01T00:00:00Z", "to": None}
@@ -193,13 +201,16 @@ def test_if_match_stale_is_412_with_current_version_and_changes_nothing(team: Te
     assert stale.status_code == 412
     assert code(stale) == "kanban.stale_version"
     assert stale.json()["error"]["details"] == {"current_version": 2}
-    stale_move = team.admin.client.post(f"{API}/tasks/{task['id']}/move", {"column_id": str(team.done.id)}, HTTP_IF_MATCH="1")
+    stale_move = team.admin.client.post(
+        f"{API}/tasks/{task['id']}/move", {"column_id": str(team.done.id)}, HTTP_IF_MATCH="1"
+    )
     assert stale_move.status_code == 412
     fresh = Task.objects.get(id=task["id"])
     assert (fresh.title, fresh.version, fresh.column_id) == ("v2", 2, team.todo.id)
     assert Activity.objects.filter(task_id=task["id"]).count() == 2  # created + one update
     ok = team.admin.client.patch(url, {"title": "v3"}, HTTP_IF_MATCH='W/"2"')
-    assert ok.status_code == 200 and ok["ETag"] == '"3"'
+    assert ok.status_code == 200
+    assert ok["ETag"] == '"3"'
     assert team.admin.client.patch(url, {"title": "last writer wins"}).status_code == 200  # no If-Match
     assert team.admin.client.patch(url, {"title": "x"}, HTTP_IF_MATCH='"garbage"').status_code == 412
 
@@ -228,9 +239,12 @@ def test_move_sets_done_and_completed_at_and_writes_one_row(team: Team) -> None:
     order = list(Task.objects.filter(column=team.todo).order_by("position").values_list("title", flat=True))
     assert order == ["0", "3", "1", "2"]
     done = team.member.client.post(url, {"column_id": str(team.done.id)}).json()
-    assert done["done"] is True and done["completed_at"] is not None and done["column_id"] == str(team.done.id)
+    assert done["done"] is True
+    assert done["completed_at"] is not None
+    assert done["column_id"] == str(team.done.id)
     back = team.member.client.post(url, {"column_id": str(team.doing.id)}).json()
-    assert back["done"] is False and back["completed_at"] is None
+    assert back["done"] is False
+    assert back["completed_at"] is None
     assert back["version"] == 4
     entry = Activity.objects.filter(task_id=tasks[3]["id"], verb="task.moved").latest("id")
     assert entry.data["from"]["column_id"] == str(team.done.id)
@@ -244,7 +258,8 @@ def test_move_sets_done_and_completed_at_and_writes_one_row(team: Team) -> None:
 
 def test_create_into_a_done_column_is_completed(team: Team) -> None:
     body = create(team, column_id=str(team.done.id)).json()
-    assert body["done"] is True and body["completed_at"] is not None
+    assert body["done"] is True
+    assert body["completed_at"] is not None
 
 
 def test_delete_removes_the_task_and_records_it(team: Team) -> None:

@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from django.db import IntegrityError, connection, connections
 
 from apps.kanban.models import Activity, Project, Task
 from apps.kanban.services import tasks as task_service
-from apps.kanban.services.errors import WipLimitError
+from apps.kanban.services.errors import KanbanConflictError, WipLimitError
 from apps.kanban.services.tasks import Placement
 from apps.kanban.tests.factories_b import make_board, make_column, make_project, make_task
 
@@ -53,7 +54,7 @@ def column() -> Any:
 def test_twenty_concurrent_creates_get_twenty_distinct_numbers(column: Any) -> None:
     owner = column.owner
 
-    def job(i: int) -> Callable[[], Task]:
+    def job(i: int) -> Callable[[], Any]:
         return lambda: task_service.task_create(
             user_id=owner, board_id=column.board_id, column_id=column.id, title=f"t{i}"
         )
@@ -79,8 +80,12 @@ def test_fifty_concurrent_moves_and_creates_keep_a_total_order(column: Any) -> N
         kind = i % 3
         if kind == 0:
             jobs.append(
-                lambda i=i: task_service.task_create(
-                    user_id=owner, board_id=column.board_id, column_id=column.id, title=f"new{i}"
+                partial(
+                    task_service.task_create,
+                    user_id=owner,
+                    board_id=column.board_id,
+                    column_id=column.id,
+                    title=f"new{i}",
                 )
             )
         else:
@@ -90,8 +95,8 @@ def test_fifty_concurrent_moves_and_creates_keep_a_total_order(column: Any) -> N
             if rng.random() < 0.3:
                 placement = Placement()
             jobs.append(
-                lambda moving=moving, placement=placement: task_service.task_move(
-                    user_id=owner, task_id=moving.id, column_id=column.id, placement=placement
+                partial(
+                    task_service.task_move, user_id=owner, task_id=moving.id, column_id=column.id, placement=placement
                 )
             )
     results = in_threads(50, jobs, workers=10)
@@ -114,8 +119,8 @@ def test_concurrent_creates_never_pass_the_wip_limit(column: Any) -> None:
     column.wip_limit = 3
     column.save()
     owner = column.owner
-    jobs = [
-        lambda i=i: task_service.task_create(user_id=owner, board_id=column.board_id, column_id=column.id, title=str(i))
+    jobs: list[Callable[[], Any]] = [
+        partial(task_service.task_create, user_id=owner, board_id=column.board_id, column_id=column.id, title=str(i))
         for i in range(10)
     ]
     results = in_threads(10, jobs, workers=10)
@@ -148,7 +153,7 @@ def test_retry_gives_up_with_a_409_not_a_500(column: Any, monkeypatch: pytest.Mo
     owner = column.owner
     existing = make_task(column, "existing")
     monkeypatch.setattr(task_service, "position_in", lambda *a, **k: existing.position)
-    with pytest.raises(task_service.KanbanConflictError):
+    with pytest.raises(KanbanConflictError):
         task_service.task_create(user_id=owner, board_id=column.board_id, column_id=column.id, title="new")
     assert Task.objects.filter(column=column).count() == 1
     assert not Activity.objects.filter(verb="task.created").exists()

@@ -54,9 +54,7 @@ def _attachment(team: Team) -> Attachment:
 
 
 def _file(actor: Actor) -> str:
-    return str(
-        upload_service.create_file(owner_id=actor.user_id, purpose="attachment", filename="a.txt", data=b"x").id
-    )
+    return str(upload_service.create_file(owner_id=actor.user_id, purpose="attachment", filename="a.txt", data=b"x").id)
 
 
 ENDPOINTS = [
@@ -91,9 +89,7 @@ ENDPOINTS = [
     Endpoint(
         "comment create", "post", lambda t, a: (f"{API}/tasks/{_task(t).id}/comments", {"body": "b"}), "member", 201
     ),
-    Endpoint(
-        "comment update", "patch", lambda t, a: (f"{API}/comments/{_comment(t, a).id}", {"body": "e"}), "member"
-    ),
+    Endpoint("comment update", "patch", lambda t, a: (f"{API}/comments/{_comment(t, a).id}", {"body": "e"}), "member"),
     Endpoint("comment delete", "delete", lambda t, a: (f"{API}/comments/{_comment(t, a).id}", None), "member", 204),
     Endpoint("attachment list", "get", lambda t, a: (f"{API}/tasks/{_task(t).id}/attachments", None), "viewer"),
     Endpoint(
@@ -103,7 +99,9 @@ ENDPOINTS = [
         "member",
         201,
     ),
-    Endpoint("attachment delete", "delete", lambda t, a: (f"{API}/attachments/{_attachment(t).id}", None), "member", 204),
+    Endpoint(
+        "attachment delete", "delete", lambda t, a: (f"{API}/attachments/{_attachment(t).id}", None), "member", 204
+    ),
 ]
 
 
@@ -159,4 +157,5 @@ def test_api_key_scopes() -> None:
     # the key acts for its user: the user's project role still applies
     viewer_writer = api_key_client(team.viewer.user_id, "kanban:write", "kanban:read")
     denied = viewer_writer.post(f"{API}/boards/{team.board.id}/tasks", {"column_id": str(team.todo.id), "title": "x"})
-    assert denied.status_code == 403 and code(denied) == "kanban.role_required"
+    assert denied.status_code == 403
+    assert code(denied) == "kanban.role_required"

@@ -50,16 +50,20 @@ def test_task_lifecycle(team: Team) -> None:
     )
     assert created.status_code == 201, created.content
     task = created.json()
-    assert task["number"] == "TASK-0001" and task["due_at"] == "2026-03-01T09:00:00Z"
+    assert task["number"] == "TASK-0001"
+    assert task["due_at"] == "2026-03-01T09:00:00Z"
     second = client.post(f"{API}/boards/{team.board.id}/tasks", {"column_id": str(team.todo.id), "title": "Two"})
     assert second.json()["number"] == "TASK-0002"
     url = f"{API}/tasks/{task['id']}"
     patched = client.patch(url, {"description": "with notes", "priority": "high"}, HTTP_IF_MATCH='"1"')
-    assert patched.status_code == 200 and patched["ETag"] == '"2"'
+    assert patched.status_code == 200
+    assert patched["ETag"] == '"2"'
     stale = client.patch(url, {"title": "lost"}, HTTP_IF_MATCH='"1"')
-    assert stale.status_code == 412 and stale.json()["error"]["details"] == {"current_version": 2}
+    assert stale.status_code == 412
+    assert stale.json()["error"]["details"] == {"current_version": 2}
     moved = client.post(f"{API}/tasks/{task['id']}/move", {"column_id": str(team.done.id)})
-    assert moved.status_code == 200 and moved.json()["done"] is True
+    assert moved.status_code == 200
+    assert moved.json()["done"] is True
     before = client.post(
         f"{API}/tasks/{second.json()['id']}/move", {"column_id": str(team.done.id), "before_id": task["id"]}
     )
@@ -82,12 +86,18 @@ def test_board_read_etag_and_wip(team: Team) -> None:
     assert first.status_code == 200
     assert [len(c["tasks"]) for c in first.json()["columns"]] == [0, 1, 0]
     assert team.viewer.client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
-    full = team.member.client.post(f"{API}/boards/{team.board.id}/tasks", {"column_id": str(team.doing.id), "title": "x"})
-    assert full.status_code == 409 and code(full) == "kanban.wip_limit"
+    full = team.member.client.post(
+        f"{API}/boards/{team.board.id}/tasks", {"column_id": str(team.doing.id), "title": "x"}
+    )
+    assert full.status_code == 409
+    assert code(full) == "kanban.wip_limit"
     assert team.stranger.client.get(url).status_code == 404
-    assert team.viewer.client.post(
-        f"{API}/boards/{team.board.id}/tasks", {"column_id": str(team.todo.id), "title": "x"}
-    ).status_code == 403
+    assert (
+        team.viewer.client.post(
+            f"{API}/boards/{team.board.id}/tasks", {"column_id": str(team.todo.id), "title": "x"}
+        ).status_code
+        == 403
+    )
 
 
 def test_search_and_filters(team: Team) -> None:
