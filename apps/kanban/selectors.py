@@ -191,7 +191,6 @@ def task_detail(*, task: Task) -> dict[str, Any]:
 def task_list(
     *,
     board: Board,
-    user_id: uuid.UUID,
     q: str | None = None,
     column_id: uuid.UUID | None = None,
     assignee: uuid.UUID | None = None,

@@ -34,9 +34,8 @@ from apps.kanban.api.serializers_tasks import (
     TaskOutputSerializer,
     TaskUpdateInputSerializer,
 )
-from apps.kanban.models import Activity, ChecklistItem, Comment, Role, Task
+from apps.kanban.models import Activity, ChecklistItem, Comment, Task
 from apps.kanban.services import attachments, checklist, comments, people, tasks
-from apps.kanban.services.errors import StaleVersionError
 from apps.kanban.services.tasks import Placement
 from gau.api.pagination import CursorPagination
 from gau.api.schema import errors
@@ -48,6 +47,10 @@ IF_MATCH = OpenApiParameter(
     required=False,
     description='The task version you last read, as sent in its ETag (`"3"`). Older: 412, nothing changes.',
 )
+PAGE = [
+    OpenApiParameter("cursor", str, required=False, description="Opaque cursor from a previous page's next/previous."),
+    OpenApiParameter("page_size", int, required=False, description="Items per page (at most 200)."),
+]
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match", str, OpenApiParameter.HEADER, required=False, description="The board's last ETag: 304 if same."
 )
@@ -64,16 +67,17 @@ def _paginate(view: KanbanApiView, request: Request, qs: QuerySet[Any], ordering
     return paginator, list(page)
 
 
-def _if_match(request: Request, current: int) -> int | None:
-    """The version an ``If-Match`` header names (None without one or for ``*``); unparsable is stale."""
+#: What an unparsable ``If-Match`` stands for: a version no task has, so the write answers 412.
+NO_VERSION = -1
+
+
+def _if_match(request: Request) -> int | None:
+    """The version an ``If-Match`` header names (None without one or for ``*``)."""
     raw = request.headers.get("If-Match")
     if raw is None or raw.strip() == "*":
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    try:
-        return int(value)
-    except ValueError:
-        raise StaleVersionError(current_version=current) from None
+    return int(value) if value.isdigit() else NO_VERSION
 
 
 def _task_response(task: Task, *, status_code: int = 200) -> Response:
@@ -154,7 +158,7 @@ class BoardTaskListCreateApi(KanbanApiView):
 
     @extend_schema(
         operation_id="kanban_tasks_list",
-        parameters=[TaskListQuerySerializer],
+        parameters=[TaskListQuerySerializer, *PAGE],
         responses={200: TaskListItemOutputSerializer(many=True), **errors(400, 401, 403, 404)},
         description="Tasks of the board matching every filter, by number (cursor pagination). `q` is "
         "PostgreSQL full-text search over title and description (substring match on SQLite).",
@@ -168,7 +172,6 @@ class BoardTaskListCreateApi(KanbanApiView):
         assignee = f.get("assignee")
         qs = selectors.task_list(
             board=board,
-            user_id=user_id,
             q=f.get("q"),
             column_id=f.get("column"),
             assignee=user_id if assignee == "me" else (uuid.UUID(assignee) if assignee else None),
@@ -227,13 +230,11 @@ class TaskDetailApi(KanbanApiView):
     def patch(self, request: Request, task_id: uuid.UUID) -> Response:
         body = TaskUpdateInputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        user_id = caller_id(request)
-        current, _ = tasks.task_access(task_id=task_id, user_id=user_id, role=Role.MEMBER)
         task = tasks.task_update(
-            user_id=user_id,
+            user_id=caller_id(request),
             task_id=task_id,
             fields=dict(body.validated_data),
-            if_match=_if_match(request, current.version),
+            if_match=_if_match(request),
         )
         return _task_response(task)
 
@@ -257,14 +258,12 @@ class TaskMoveApi(KanbanApiView):
     def post(self, request: Request, task_id: uuid.UUID) -> Response:
         body = TaskMoveInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        user_id = caller_id(request)
-        current, _ = tasks.task_access(task_id=task_id, user_id=user_id, role=Role.MEMBER)
         task = tasks.task_move(
-            user_id=user_id,
+            user_id=caller_id(request),
             task_id=task_id,
             column_id=body.validated_data["column_id"],
             placement=_placement(body.validated_data),
-            if_match=_if_match(request, current.version),
+            if_match=_if_match(request),
         )
         return _task_response(task)
 
@@ -326,6 +325,7 @@ class CommentListCreateApi(KanbanApiView):
 
     @extend_schema(
         operation_id="kanban_comments_list",
+        parameters=PAGE,
         responses={200: CommentOutputSerializer(many=True), **errors(401, 403, 404)},
         description="Oldest first (cursor pagination).",
     )
@@ -422,6 +422,7 @@ class BoardActivityApi(KanbanApiView):
 
     @extend_schema(
         operation_id="kanban_board_activity_list",
+        parameters=PAGE,
         responses={200: ActivityOutputSerializer(many=True), **errors(401, 403, 404)},
         description=_ACTIVITY_DOC,
     )
@@ -436,6 +437,7 @@ class TaskActivityApi(KanbanApiView):
 
     @extend_schema(
         operation_id="kanban_task_activity_list",
+        parameters=PAGE,
         responses={200: ActivityOutputSerializer(many=True), **errors(401, 403, 404)},
         description=_ACTIVITY_DOC,
     )
