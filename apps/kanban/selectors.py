@@ -63,6 +63,9 @@ def board_read(*, board: Board) -> dict[str, Any]:
 
     Columns and tasks come in board order (position); archived tasks are left out. ``members`` carry
     ``user_id`` and ``role`` only: the caller adds display names in one batched call.
+
+    The per-task rows (labels, assignees, counts) are joined in Python on the task *number* (unique in the
+    project, and an int: hashing ``uuid.UUID`` keys in pure Python was the read's biggest cost).
     """
     key = board.project.key
     columns = list(
@@ -71,48 +74,63 @@ def board_read(*, board: Board) -> dict[str, Any]:
         .values_list("id", "name", "position", "wip_limit", "is_done")
     )
     live = Q(task__board_id=board.id, task__archived=False)
-    labels_of: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for task_id, label_id in TaskLabel.objects.filter(live).order_by("id").values_list("task_id", "label_id"):
-        labels_of[task_id].append(label_id)
-    assignees_of: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for task_id, user_id in TaskAssignee.objects.filter(live).order_by("id").values_list("task_id", "user_id"):
-        assignees_of[task_id].append(user_id)
+    labels_of: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for number, label_id in TaskLabel.objects.filter(live).order_by("id").values_list("task__number", "label_id"):
+        labels_of[number].append(label_id)
+    assignees_of: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for number, user_id in TaskAssignee.objects.filter(live).order_by("id").values_list("task__number", "user_id"):
+        assignees_of[number].append(user_id)
     checklist_of = {
-        task_id: {"done": done, "total": total}
-        for task_id, total, done in ChecklistItem.objects.filter(live)
+        number: {"done": done, "total": total}
+        for number, total, done in ChecklistItem.objects.filter(live)
         .order_by()
-        .values("task_id")
+        .values("task__number")
         .annotate(total=Count("id"), done=Count("id", filter=Q(done=True)))
-        .values_list("task_id", "total", "done")
+        .values_list("task__number", "total", "done")
     }
-    comments_of = dict(
-        Comment.objects.filter(live).order_by().values("task_id").annotate(n=Count("id")).values_list("task_id", "n")
+    comments_of: dict[int, int] = dict(
+        Comment.objects.filter(live)
+        .order_by()
+        .values("task__number")
+        .annotate(n=Count("id"))
+        .values_list("task__number", "n")
     )
-    attachments_of = dict(
-        Attachment.objects.filter(live).order_by().values("task_id").annotate(n=Count("id")).values_list("task_id", "n")
+    attachments_of: dict[int, int] = dict(
+        Attachment.objects.filter(live)
+        .order_by()
+        .values("task__number")
+        .annotate(n=Count("id"))
+        .values_list("task__number", "n")
     )
+    tasks_of: dict[uuid.UUID, list[dict[str, Any]]] = {c[0]: [] for c in columns}
     done_columns = {c[0] for c in columns if c[4]}
-    tasks_of: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     no_checklist = {"done": 0, "total": 0}
+    no_ids: list[uuid.UUID] = []
+    current_column: uuid.UUID | None = None
+    bucket: list[dict[str, Any]] = []
+    done = False
+    # Ordered by column, then position: consecutive rows share a column (one dict lookup per column).
     for task_id, column_id, number, title, position, priority, due_at, version in (
         Task.objects.filter(board_id=board.id, archived=False)
-        .order_by("position")
+        .order_by("column_id", "position")
         .values_list("id", "column_id", "number", "title", "position", "priority", "due_at", "version")
     ):
-        tasks_of[column_id].append(
+        if column_id != current_column:
+            current_column, bucket, done = column_id, tasks_of[column_id], column_id in done_columns
+        bucket.append(
             {
                 "id": task_id,
                 "number": f"{key}-{number:04d}",
                 "title": title,
                 "position": position,
                 "priority": priority,
-                "due_at": iso(due_at),
-                "done": column_id in done_columns,
-                "labels": labels_of.get(task_id, []),
-                "assignees": assignees_of.get(task_id, []),
-                "checklist": checklist_of.get(task_id, no_checklist),
-                "comments": comments_of.get(task_id, 0),
-                "attachments": attachments_of.get(task_id, 0),
+                "due_at": iso(due_at) if due_at is not None else None,
+                "done": done,
+                "labels": labels_of.get(number, no_ids),
+                "assignees": assignees_of.get(number, no_ids),
+                "checklist": checklist_of.get(number, no_checklist),
+                "comments": comments_of.get(number, 0),
+                "attachments": attachments_of.get(number, 0),
                 "version": version,
             }
         )
@@ -128,7 +146,7 @@ def board_read(*, board: Board) -> dict[str, Any]:
                 "position": position,
                 "wip_limit": wip_limit,
                 "is_done": is_done,
-                "tasks": tasks_of.get(column_id, []),
+                "tasks": tasks_of[column_id],
             }
             for column_id, name, position, wip_limit, is_done in columns
         ],
