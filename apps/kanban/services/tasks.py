@@ -371,7 +371,7 @@ def task_move(
         now = timezone.now()
         old_position = task.position
 
-        def write() -> None:
+        def write() -> str:
             position = position_in(Task.objects.filter(column_id=target.id), placement, exclude_id=task.id)
             Task.objects.filter(id=task.id).update(
                 column_id=target.id,
@@ -380,8 +380,9 @@ def task_move(
                 version=F("version") + 1,
                 updated_at=now,
             )
+            return position
 
-        with_position_retry(write)
+        new_position = with_position_retry(write)
         changes.record(
             verb="task.moved",
             project_id=task.project_id,
@@ -390,7 +391,7 @@ def task_move(
             actor_id=user_id,
             data={
                 "from": {"column_id": str(source.id), "position": old_position},
-                "to": {"column_id": str(target.id)},
+                "to": {"column_id": str(target.id), "position": new_position},
             },
         )
     return _refresh(task)

@@ -248,7 +248,7 @@ def test_move_sets_done_and_completed_at_and_writes_one_row(team: Team) -> None:
     assert back["version"] == 4
     entry = Activity.objects.filter(task_id=tasks[3]["id"], verb="task.moved").latest("id")
     assert entry.data["from"]["column_id"] == str(team.done.id)
-    assert entry.data["to"] == {"column_id": str(team.doing.id)}
+    assert entry.data["to"] == {"column_id": str(team.doing.id), "position": back["position"]}
     to_self = team.member.client.post(url, {"column_id": str(team.doing.id), "after_id": tasks[3]["id"]})
     assert to_self.status_code == 400
     foreign = make_column(make_board(team.project, "Other"))
