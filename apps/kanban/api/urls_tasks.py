@@ -1,5 +1,9 @@
 """Routes under /api/v2/kanban/ (tasks part; included by ``urls``): the board read, tasks, checklists,
-comments, attachments and activity."""
+comments, attachments and activity.
+
+``boards/<id>`` is shared with the projects part (PATCH/DELETE there, GET here): Django takes the first
+matching pattern, so whichever file is listed first must serve all three methods (e.g. a board detail view
+subclassing :class:`~apps.kanban.api.views_tasks.BoardReadApi`)."""
 
 from django.urls import URLPattern, URLResolver, path
 
