@@ -269,3 +269,30 @@ def test_delete_removes_the_task_and_records_it(team: Team) -> None:
     assert team.member.client.delete(f"{API}/tasks/{task['id']}").status_code == 404
     entry = Activity.objects.get(task_id=task["id"], verb="task.deleted")
     assert entry.data == {"number": "TASK-0001", "title": "Write the docs"}
+
+
+def test_list_due_filters_and_cursor_pages(team: Team) -> None:
+    from datetime import UTC, datetime
+
+    make_task(team.todo, "early", due_at=datetime(2026, 1, 1, tzinfo=UTC))
+    make_task(team.todo, "late", due_at=datetime(2026, 6, 1, tzinfo=UTC))
+    make_task(team.todo, "none")
+    base = f"{API}/boards/{team.board.id}/tasks"
+
+    def titles(query: str) -> list[str]:
+        response = team.viewer.client.get(f"{base}?{query}")
+        assert response.status_code == 200, response.content
+        return [t["title"] for t in response.json()["results"]]
+
+    assert titles("due_before=2026-03-01T00:00:00%2B00:00") == ["early"]
+    assert titles("due_after=2026-03-01T00:00:00Z") == ["late"]
+    assert titles("due_after=2025-01-01T00:00:00Z&due_before=2027-01-01T00:00:00Z") == ["early", "late"]
+    naive = team.viewer.client.get(f"{base}?due_before=2026-03-01T00:00:00")
+    assert naive.status_code == 400
+    first = team.viewer.client.get(f"{base}?page_size=2").json()
+    assert [t["title"] for t in first["results"]] == ["early", "late"]
+    assert set(first["results"][0]) >= {"id", "number", "column_id", "checklist", "comments", "attachments", "version"}
+    second = team.viewer.client.get(first["next"]).json()
+    assert [t["title"] for t in second["results"]] == ["none"]
+    assert second["next"] is None
+    assert team.viewer.client.get(f"{base}?cursor=bogus").status_code == 404
