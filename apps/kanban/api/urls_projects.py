@@ -12,7 +12,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("projects/<uuid:project_id>/invitations", views.InvitationCreateApi.as_view(), name="invitations"),
     path("invitations/accept", views.InvitationAcceptApi.as_view(), name="invitation-accept"),
     path("projects/<uuid:project_id>/boards", views.BoardListCreateApi.as_view(), name="boards"),
-    # GET boards/{id} (the whole-board read) belongs to the tasks part: merge both into one view class.
     path("boards/<uuid:board_id>", views.BoardDetailApi.as_view(), name="board"),
     path("boards/<uuid:board_id>/columns", views.ColumnCreateApi.as_view(), name="columns"),
     path("columns/<uuid:column_id>", views.ColumnDetailApi.as_view(), name="column"),

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from apps.kanban import selectors
 from apps.kanban.api import serializers_projects as s
 from apps.kanban.api.permissions import KanbanApiView, caller_id
+from apps.kanban.api.views_tasks import BoardReadApi
 from apps.kanban.models import Board, Column, Label, Membership, Project, Role
 from apps.kanban.services import boards, projects
 from apps.kanban.services.access import project_access
@@ -240,8 +241,8 @@ class BoardListCreateApi(KanbanApiView):
         return Response(s.BoardOutput(board_out(board)).data, status=status.HTTP_201_CREATED)
 
 
-class BoardDetailApi(KanbanApiView):
-    """Rename or delete a board (admins). (``GET boards/{id}``, the whole-board read, is the tasks part's.)"""
+class BoardDetailApi(BoardReadApi):
+    """``boards/{id}``: the whole-board read (GET, from :class:`BoardReadApi`), rename or delete (admins)."""
 
     @extend_schema(
         operation_id="kanban_boards_partial_update",

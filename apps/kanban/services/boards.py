@@ -1,6 +1,6 @@
 """Boards, columns and labels: admins write them, every write records its activity in its transaction.
 
-Column order uses fractional-index keys (:mod:`column_order`); a column write locks its board row, so
+Column order uses fractional-index keys (:mod:`positions`); a column write locks its board row, so
 two admins adding columns at once never compute the same key. Deleting a column that still holds
 tasks (archived ones included) is a 409 unless ``move_tasks_to`` names another column of the board:
 the tasks then go to its end in their order, each with a new key and version. That admin bulk move
@@ -21,8 +21,8 @@ from django.utils import timezone
 from apps.kanban.models import Board, Column, Label, Role, Task
 from apps.kanban.services import changes
 from apps.kanban.services.access import Access, project_access
-from apps.kanban.services.column_order import key_between
 from apps.kanban.services.errors import KanbanConflictError, KanbanInvalidError, KanbanNotFoundError
+from apps.kanban.services.positions import key_between
 from apps.kanban.services.projects import clean_name
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")

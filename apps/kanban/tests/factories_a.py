@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from apps.authz.services import PrincipalData
 from apps.kanban.models import ROLE_RANK, Board, Column, Invitation, Label, Membership, Project, Role, Task
 from apps.kanban.services import boards, projects
-from apps.kanban.services.column_order import key_between
+from apps.kanban.services.positions import key_between
 
 API = "/api/v2/kanban"
 ROLES = ("viewer", "member", "admin", "owner")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import uuid
 from typing import Any
@@ -12,7 +11,6 @@ from django.db import connection
 
 from apps.kanban.models import Activity, Column, Label, Task, TaskLabel
 from apps.kanban.services import boards
-from apps.kanban.services.column_order import is_key, key_between
 from apps.kanban.tests.factories_a import API, ROLES, World, expected_status, make_task, make_world
 
 pytestmark = pytest.mark.django_db
@@ -20,42 +18,6 @@ pytestmark = pytest.mark.django_db
 
 def column_names(world: World) -> list[str]:
     return list(Column.objects.filter(board=world.board).order_by("position").values_list("name", flat=True))
-
-
-# --- keys ---------------------------------------------------------------------------------------
-
-
-def test_keys_between_random_neighbours_stay_ordered_unique_and_canonical() -> None:
-    rng = random.Random(8)
-    for _ in range(100):
-        keys: list[str] = []
-        for _ in range(rng.randint(1, 120)):
-            i = rng.randint(0, len(keys))
-            a, b = (keys[i - 1] if i else None), (keys[i] if i < len(keys) else None)
-            key = key_between(a, b)
-            assert is_key(key), key
-            assert a is None or a < key, (a, key)
-            assert b is None or key < b, (key, b)
-            keys.insert(i, key)
-        assert keys == sorted(keys)
-        assert len(set(keys)) == len(keys)
-
-
-def test_keys_at_the_ends_grow_slowly_and_bad_input_is_refused() -> None:
-    key: str | None = None
-    for _ in range(1000):
-        key = key_between(key, None)
-    assert key is not None
-    assert len(key) <= 30
-    key = None
-    for _ in range(1000):
-        key = key_between(None, key)
-    assert key is not None
-    assert len(key) <= 30
-    assert not key.endswith("0")
-    for a, b in (("b", "a"), ("a", "a"), ("A", None), ("a0", None), ("", None)):
-        with pytest.raises(ValueError, match=r"key|below"):
-            key_between(a, b)
 
 
 # --- columns ------------------------------------------------------------------------------------
