@@ -69,7 +69,7 @@ class TaskMoveInputSerializer(PlacementMixin):
     column_id = serializers.UUIDField()
 
 
-class LabelOutputSerializer(serializers.Serializer[Data]):
+class LabelBriefSerializer(serializers.Serializer[Data]):
     id = serializers.UUIDField()
     name = serializers.CharField()
     color = serializers.CharField()
@@ -100,7 +100,7 @@ class TaskOutputSerializer(serializers.Serializer[Data]):
     completed_at = serializers.DateTimeField(allow_null=True)
     archived = serializers.BooleanField()
     position = serializers.CharField(help_text="Opaque sort key within the column.")
-    labels = LabelOutputSerializer(many=True)
+    labels = LabelBriefSerializer(many=True)
     assignees = AssigneeOutputSerializer(many=True)
     checklist = ChecklistItemOutputSerializer(many=True)
     created_by = serializers.UUIDField(allow_null=True)
@@ -176,7 +176,7 @@ class BoardReadOutputSerializer(serializers.Serializer[Data]):
     name = serializers.CharField()
     version = serializers.IntegerField()
     columns = BoardColumnOutputSerializer(many=True)
-    labels = LabelOutputSerializer(many=True)
+    labels = LabelBriefSerializer(many=True)
     members = BoardMemberOutputSerializer(many=True)
 
 

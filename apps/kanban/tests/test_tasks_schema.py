@@ -13,10 +13,13 @@ def test_task_endpoints_are_documented_with_their_errors() -> None:
     schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
     paths = schema["paths"]
     documented = 0
-    for pattern in urls_tasks.urlpatterns:
-        route = PREFIX + str(pattern.pattern).replace("<uuid:", "{").replace(">", "}")
+    routes = [str(p.pattern) for p in urls_tasks.urlpatterns] + ["boards/<uuid:board_id>"]  # GET is the board read
+    for pattern in routes:
+        route = PREFIX + pattern.replace("<uuid:", "{").replace(">", "}")
         assert route in paths, route
         for method, operation in paths[route].items():
+            if route.endswith("boards/{board_id}") and method != "get":
+                continue  # PATCH/DELETE boards/{id} belong to the projects part's tests
             documented += 1
             assert operation["operationId"].startswith("kanban_"), (route, method)
             responses = set(operation["responses"])
