@@ -123,8 +123,8 @@ def test_split_deployment_requires_redis_with_one_line() -> None:
 
 
 def test_rpc_settings_defaults() -> None:
-    from apps.upload.services.local import DEFAULT_LIMITS
     from apps.upload.models import IMAGE_PURPOSES
+    from apps.upload.services.local import DEFAULT_LIMITS
 
     config = load(BASE)
     # Internal calls carry the largest payload held in memory (an image), base64-encoded, plus JSON.
