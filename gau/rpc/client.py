@@ -22,9 +22,11 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from django.conf import settings
+from django.db import connections
 
 from gau.rpc import signing
 from gau.rpc.errors import (
+    RemoteCallInAtomicError,
     RpcAuthenticationError,
     RpcBadResponseError,
     RpcProtocolError,
@@ -75,8 +77,32 @@ def set_transport(transport: Transport) -> Transport:
     return previous
 
 
+def in_atomic_block() -> bool:
+    """Whether this thread is inside ``transaction.atomic()`` on any open connection.
+
+    The atomic block a Django ``TestCase`` wraps each test in does not count (it stands for autocommit).
+    """
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block and any(not block._from_testcase for block in conn.atomic_blocks):
+            return True
+    return False
+
+
+def _check_not_in_atomic(iface: type[Service], spec: MethodSpec) -> None:
+    if not in_atomic_block():
+        return
+    message = (
+        f"rpc {iface.app}.{spec.name} called inside transaction.atomic(): the remote service is not part of "
+        "this transaction; call it after commit (transaction.on_commit) or through an outbox"
+    )
+    if settings.GAU_RPC_REMOTE_IN_ATOMIC == "raise":
+        raise RemoteCallInAtomicError(message)
+    logger.error(message)
+
+
 def _call(iface: type[Service], base_url: str, spec: MethodSpec, kwargs: dict[str, Any]) -> Any:
     body = orjson.dumps(spec.dump_args(kwargs))
+    _check_not_in_atomic(iface, spec)
     url = f"{base_url}/internal/rpc/{iface.app}/{spec.name}/"
     path = urlsplit(url).path
     attempts = 2 if spec.idempotent else 1

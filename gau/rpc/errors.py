@@ -154,3 +154,20 @@ class RpcBodyTooLargeError(RpcProtocolError):
 class RpcBadResponseError(RpcProtocolError):
     code = "rpc.bad_response"
     default_message = "An internal service call got an answer that did not come from an RPC endpoint."
+
+
+class ContractError(TypeError):
+    """A call or result that does not match its interface as the wire would carry it (a programming error).
+
+    Raised on the in-process path when ``GAU_RPC_VALIDATE_LOCAL`` is on, so a contract mistake shows in
+    tests instead of only once the apps run apart.
+    """
+
+
+class RemoteCallInAtomicError(RuntimeError):
+    """A call to a remote service was made inside ``transaction.atomic()`` (``GAU_RPC_REMOTE_IN_ATOMIC``).
+
+    The remote side cannot take part in this transaction: its effects stay if this one rolls back, and the
+    open transaction holds its locks for the whole network round trip. Call after commit instead
+    (``transaction.on_commit``), or record the intent in an outbox.
+    """
