@@ -113,7 +113,7 @@ def test_remote_call_inside_atomic_is_an_error() -> None:
     created = account_service.create_user(email="atomic@example.com", password="correct horse battery")
     with remote_mode("account") as transport:
         assert account_service.get_user(user_id=created.id) == created  # outside atomic: fine
-        with transaction.atomic(), pytest.raises(RemoteCallInAtomicError, match="account.get_user"):
+        with transaction.atomic(), pytest.raises(RemoteCallInAtomicError, match=r"account\.get_user"):
             account_service.get_user(user_id=created.id)
         assert transport.calls == ["/internal/rpc/account/get_user/"]  # the refused call was not sent
     with transaction.atomic():
