@@ -151,7 +151,7 @@ def _decode(iface: type[Service], spec: MethodSpec, status: int, content: bytes)
         raise protocol_cls(app=iface.app)
     if not from_rpc_view:
         if status >= 500:  # a proxy or load balancer in front of a down service: plain unavailability
-            logger.warning("%s: HTTP %d from %s", where, status, "a non-RPC answer")
+            logger.warning("%s: HTTP %d, not from an RPC endpoint", where, status)
             raise ServiceUnavailableError(f"The {iface.app} service answered HTTP {status}.", app=iface.app)
         logger.error(
             "%s failed: HTTP %d %s did not come from an RPC endpoint (check GAU_SERVICE_URLS)", where, status, code
