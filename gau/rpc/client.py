@@ -83,7 +83,7 @@ def in_atomic_block() -> bool:
     The atomic block a Django ``TestCase`` wraps each test in does not count (it stands for autocommit).
     """
     for conn in connections.all(initialized_only=True):
-        if conn.in_atomic_block and any(not block._from_testcase for block in conn.atomic_blocks):
+        if conn.in_atomic_block and any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks):
             return True
     return False
 

@@ -1,7 +1,8 @@
 """A pytest plugin that runs any tests with some apps called over the signed RPC endpoint.
 
-``PYTHONPATH=. pytest -p tests.support.remote_apps --remote-apps=authz,upload,email apps/account/tests`` runs the account
-tests with those three apps behind :func:`gau.rpc.testing.remote_mode` (real signing, routing, argument
+    PYTHONPATH=. pytest -p tests.support.remote_apps --remote-apps=authz,upload,email apps/account/tests
+
+runs the account tests with those three apps behind :func:`gau.rpc.testing.remote_mode` (real signing, routing, argument
 and result validation, JSON both ways; only the socket is skipped). Calls made inside
 ``transaction.atomic()`` then fail with ``RemoteCallInAtomicError`` (``GAU_RPC_REMOTE_IN_ATOMIC``).
 """
