@@ -26,6 +26,7 @@ import orjson
 import pydantic
 import pydantic_core
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from gau.rpc.dto import DataModel
 from gau.rpc.errors import ContractError, ServiceError
@@ -240,6 +241,29 @@ def _checked_local(iface: type[Service], spec: MethodSpec, method: Callable[...,
     return call
 
 
+class _Routing:
+    """``GAU_SERVICE_URLS`` and ``GAU_RPC_VALIDATE_LOCAL``, read once and re-read when a test or a
+    reload changes them (Django's ``setting_changed``): the local path's only per-call cost is a dict
+    lookup, not two trips through the lazy settings object."""
+
+    urls: dict[str, str] | None = None
+    validate: bool = False
+
+    @classmethod
+    def load(cls) -> dict[str, str]:
+        cls.validate = bool(getattr(settings, "GAU_RPC_VALIDATE_LOCAL", False))
+        cls.urls = settings.GAU_SERVICE_URLS
+        return cls.urls
+
+    @classmethod
+    def reset(cls, *, setting: str, **kwargs: Any) -> None:
+        if setting in {"GAU_SERVICE_URLS", "GAU_RPC_VALIDATE_LOCAL"}:
+            cls.urls = None
+
+
+setting_changed.connect(_Routing.reset, dispatch_uid="gau.rpc.routing")
+
+
 class ServiceHandle:
     """Forwards attribute access to the implementation chosen by ``GAU_SERVICE_URLS``.
 
@@ -248,27 +272,36 @@ class ServiceHandle:
     methods of the local implementation come wrapped in the contract checks.
     """
 
-    __slots__ = ("_iface", "_remote")
+    __slots__ = ("_iface", "_local", "_remote")
 
     def __init__(self, iface: type[Service]) -> None:
         self._iface = iface
+        self._local: Service | None = None
         self._remote: tuple[str, Service] | None = None
 
     def target(self) -> Service:
-        url = settings.GAU_SERVICE_URLS.get(self._iface.app)
+        urls = _Routing.urls
+        url = (urls if urls is not None else _Routing.load()).get(self._iface.app)
         if url is None:
-            return self._iface.local()
+            return self._local or self._load_local()
         if self._remote is None or self._remote[0] != url:
             from gau.rpc.client import remote_proxy
 
             self._remote = (url, remote_proxy(self._iface, url))
         return self._remote[1]
 
+    def _load_local(self) -> Service:
+        self._local = self._iface.local()
+        return self._local
+
     def __getattr__(self, name: str) -> Any:
-        if self._iface.app in settings.GAU_SERVICE_URLS:
+        urls = _Routing.urls
+        if urls is None:
+            urls = _Routing.load()
+        if self._iface.app in urls:
             return getattr(self.target(), name)
-        attr = getattr(self._iface.local(), name)
-        if getattr(settings, "GAU_RPC_VALIDATE_LOCAL", False):
+        attr = getattr(self._local or self._load_local(), name)
+        if _Routing.validate:
             spec = self._iface.specs().get(name)
             if spec is not None:
                 return _checked_local(self._iface, spec, attr)
