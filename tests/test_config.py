@@ -145,3 +145,23 @@ def test_start_up_fails_with_one_clear_line() -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "gau: configuration error: PORT: expected an integer, got 'eighty'\n"
+
+
+def test_split_process_without_redis_refuses_to_start() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "gau.settings",
+            "SECRET_KEY": "x" * 40,
+            "GAU_SERVICE_URLS": "authz=http://authz:8000",
+            "GAU_INTERNAL_KEYS": "k" * 32,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "gau: configuration error: REDIS_URL: is required when GAU_SERVICE_URLS names a remote app "
+        "(session revocations and internal-call nonces must be shared by every process)\n"
+    )
