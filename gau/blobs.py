@@ -341,21 +341,21 @@ class StreamWriter:
 # --- Signed URLs ---------------------------------------------------------------------------------
 
 
-def _url_key() -> bytes:
-    return hashlib.sha256(b"gau.blobs.signed-url:" + settings.SECRET_KEY.encode()).digest()
+def _url_key(secret: str) -> bytes:
+    return hashlib.sha256(b"gau.blobs.signed-url:" + secret.encode()).digest()
 
 
-def _signature(key: str, params: Mapping[str, str], expires: int) -> str:
+def _signature(key: str, params: Mapping[str, str], expires: int, *, secret: str | None = None) -> str:
     canonical = "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in {"sig", "exp"})
     message = f"{key}\n{canonical}\n{expires}".encode()
-    return hmac.new(_url_key(), message, hashlib.sha256).hexdigest()[:40]
+    return hmac.new(_url_key(secret or settings.SECRET_KEY), message, hashlib.sha256).hexdigest()[:40]
 
 
 def signed_query(key: str, params: Mapping[str, str] | None = None, *, expires_in: int = 3600) -> str:
     """Query string (without ``?``) granting access to ``key`` with ``params`` until about ``expires_in`` s.
 
-    The expiry is rounded up to the next quarter hour, so URLs minted close together are identical and
-    cache well.
+    Signed under the current SECRET_KEY. The expiry is rounded up to the next quarter hour, so URLs minted
+    close together are identical and cache well.
     """
     params = dict(params or {})
     expires = int(time.time()) + expires_in
@@ -364,7 +364,10 @@ def signed_query(key: str, params: Mapping[str, str] | None = None, *, expires_i
 
 
 def verify_signature(key: str, params: Mapping[str, str], *, now: float | None = None) -> bool:
-    """Whether ``params`` (a request's query) carry a valid, unexpired signature for ``key``."""
+    """Whether ``params`` (a request's query) carry a valid, unexpired signature for ``key``.
+
+    URLs signed under a SECRET_KEY_FALLBACKS entry still verify, so rotating SECRET_KEY breaks no link.
+    """
     sig = params.get("sig", "")
     try:
         expires = int(params.get("exp", ""))
@@ -372,4 +375,7 @@ def verify_signature(key: str, params: Mapping[str, str], *, now: float | None =
         return False
     if expires < (time.time() if now is None else now):
         return False
-    return hmac.compare_digest(sig, _signature(key, params, expires))
+    matched = False
+    for secret in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())):
+        matched |= hmac.compare_digest(sig, _signature(key, params, expires, secret=secret))
+    return matched

@@ -28,6 +28,8 @@ KNOWN_GAU_VARIABLES = frozenset(
         "GAU_SERVICE_URLS",
         "GAU_INTERNAL_KEYS",
         "GAU_RPC_TIMEOUT",
+        "GAU_RPC_MAX_BODY",
+        "GAU_RPC_VALIDATE_LOCAL",
         "GAU_LOG_LEVEL",
         "GAU_LOG_FORMAT",
         "GAU_OTEL",
@@ -37,6 +39,13 @@ KNOWN_GAU_VARIABLES = frozenset(
 # Used only when DEBUG is on and SECRET_KEY is unset (make run on a laptop).
 DEV_SECRET_KEY = "gau-insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105
 MIN_INTERNAL_KEY_LENGTH = 32
+
+MiB = 1024 * 1024
+#: The largest payload an interface takes in memory: an ``image`` upload (apps/upload DEFAULT_LIMITS,
+#: 20 MiB) sent as ``bytes`` to ``upload.create_file``. On the wire it is base64 (4/3) inside JSON.
+LARGEST_RPC_PAYLOAD = 20 * MiB
+#: Default cap on an internal call's body: the largest payload base64-encoded, plus 1 MiB for the rest.
+DEFAULT_RPC_MAX_BODY = -(-LARGEST_RPC_PAYLOAD * 4 // 3) + MiB
 
 
 class ConfigError(Exception):
@@ -64,6 +73,8 @@ class Config:
     service_urls: dict[str, str]
     internal_keys: tuple[str, ...]
     rpc_timeout: float
+    rpc_max_body: int
+    rpc_validate_local: bool
     public_base_url: str
     port: int
     log_level: str
@@ -72,6 +83,7 @@ class Config:
     email_outbox: dict[str, Any] = field(default_factory=dict)
     account: AccountConfig = field(default_factory=lambda: load_account({}))
     upload_quota_bytes: int = 1024**3
+    secret_key_fallbacks: tuple[str, ...] = ()
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -253,6 +265,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         secret_key = DEV_SECRET_KEY
     elif len(secret_key) < 32:
         raise ConfigError("SECRET_KEY", "must be at least 32 characters")
+    fallbacks = tuple(_list(env, "SECRET_KEY_FALLBACKS", []))
+    if any(len(old) < 32 for old in fallbacks):
+        raise ConfigError("SECRET_KEY_FALLBACKS", "every key must be at least 32 characters")
 
     port = _int(env, "PORT", 8000, low=1, high=65535)
 
@@ -273,6 +288,12 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError("REDIS_URL", f"expected redis://host:port/db, got {redis_url!r}")
+    if service_urls and not redis_url:
+        raise ConfigError(
+            "REDIS_URL",
+            "is required when GAU_SERVICE_URLS names a remote app "
+            "(session revocations and internal-call nonces must be shared by every process)",
+        )
     broker = env.get("CELERY_BROKER_URL", "").strip() or None
     if broker and urlsplit(broker).scheme not in {"amqp", "amqps", "pyamqp", "redis", "rediss"}:
         raise ConfigError("CELERY_BROKER_URL", f"expected amqp://user:pass@host:5672/vhost, got {broker!r}")
@@ -299,6 +320,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         service_urls=service_urls,
         internal_keys=keys,
         rpc_timeout=_float(env, "GAU_RPC_TIMEOUT", 5.0, low=0.1, high=120),
+        rpc_max_body=_int(env, "GAU_RPC_MAX_BODY", DEFAULT_RPC_MAX_BODY, low=MiB, high=1024 * MiB),
+        rpc_validate_local=_bool(env, "GAU_RPC_VALIDATE_LOCAL", debug),
         public_base_url=_http_url("PUBLIC_BASE_URL", public_base) if public_base else f"http://127.0.0.1:{port}",
         port=port,
         log_level=log_level,
@@ -307,6 +330,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         email_outbox=_email_outbox(env),
         account=load_account(env),
         upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 1024**3, low=0, high=2**50),
+        secret_key_fallbacks=fallbacks,
     )
 
 

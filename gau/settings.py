@@ -19,6 +19,9 @@ except ConfigError as exc:  # one clear line, not a traceback
     raise SystemExit(2) from None
 
 SECRET_KEY = CONFIG.secret_key
+#: Old SECRET_KEYs that still verify and decrypt (signed URLs, sealed TOTP secrets, recovery codes,
+#: wrapped signing keys, Django's own signatures); the current SECRET_KEY signs and encrypts.
+SECRET_KEY_FALLBACKS = list(CONFIG.secret_key_fallbacks)
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 PUBLIC_BASE_URL = CONFIG.public_base_url
@@ -31,6 +34,14 @@ GAU_INTERNAL_KEYS = CONFIG.internal_keys
 GAU_RPC_TIMEOUT = CONFIG.rpc_timeout
 #: Seconds an internal request's timestamp may differ from ours before it is refused as stale.
 GAU_RPC_MAX_SKEW = 60
+#: Largest internal-call body the RPC endpoint reads (its own cap, not DATA_UPLOAD_MAX_MEMORY_SIZE):
+#: sized for the largest in-memory payload an interface takes (an image upload) in base64.
+GAU_RPC_MAX_BODY = CONFIG.rpc_max_body
+#: Check in-process calls against the interface too (arguments and results as the wire would carry
+#: them); on with DEBUG and in the test suite. Off in production: the local path stays a plain call.
+GAU_RPC_VALIDATE_LOCAL = CONFIG.rpc_validate_local
+#: A remote call made inside ``transaction.atomic()``: "raise" (DEBUG, tests) or "log" (an ERROR line).
+GAU_RPC_REMOTE_IN_ATOMIC = "raise" if DEBUG else "log"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

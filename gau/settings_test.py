@@ -15,11 +15,16 @@ TEST_DEFAULTS = {
     "GAU_INTERNAL_KEYS": "gau-test-internal-key-newest-000000000000000,gau-test-internal-key-older-0000000000000000",
     "PUBLIC_BASE_URL": "http://testserver",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "GAU_RPC_VALIDATE_LOCAL": "true",
 }
 for _name, _value in TEST_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 
 from gau.settings import *  # noqa: E402, F403
+
+# A remote call inside atomic() is an error in the suite (GAU_RPC_VALIDATE_LOCAL, on above, checks
+# in-process calls against their interface).
+GAU_RPC_REMOTE_IN_ATOMIC = "raise"
 
 # Argon2 at production cost makes every user fixture slow; the login benchmark measures the real cost.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -80,6 +80,12 @@ def test_real_parts_by_url() -> None:
         ({**BASE, "GAU_SERVICE_URLS": "authz"}, "GAU_SERVICE_URLS"),
         ({**BASE, "GAU_SERVICE_URLS": "authz=ftp://x", "GAU_INTERNAL_KEYS": "k" * 32}, "GAU_SERVICE_URLS"),
         ({**BASE, "GAU_SERVICE_URLS": "authz=http://authz:8000"}, "GAU_INTERNAL_KEYS"),
+        # Revocations and RPC nonces must be shared by every process of a split deployment.
+        ({**BASE, "GAU_SERVICE_URLS": "authz=http://authz:8000", "GAU_INTERNAL_KEYS": "k" * 32}, "REDIS_URL"),
+        ({**BASE, "SECRET_KEY_FALLBACKS": "short-old-key"}, "SECRET_KEY_FALLBACKS"),
+        ({**BASE, "GAU_RPC_MAX_BODY": "lots"}, "GAU_RPC_MAX_BODY"),
+        ({**BASE, "GAU_RPC_MAX_BODY": "1024"}, "GAU_RPC_MAX_BODY"),
+        ({**BASE, "GAU_RPC_VALIDATE_LOCAL": "sometimes"}, "GAU_RPC_VALIDATE_LOCAL"),
         ({**BASE, "GAU_INTERNAL_KEYS": "too-short"}, "GAU_INTERNAL_KEYS"),
         ({**BASE, "GAU_SERVED_APP": "account"}, "GAU_SERVED_APP"),
         ({**BASE, "PUBLIC_BASE_URL": "gau.example.com"}, "PUBLIC_BASE_URL"),
@@ -98,6 +104,39 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> Non
     assert "\n" not in str(caught.value)
 
 
+def test_secret_key_fallbacks_are_a_comma_list() -> None:
+    assert load(BASE).secret_key_fallbacks == ()
+    old, older = "o" * 40, "p" * 40
+    config = load({**BASE, "SECRET_KEY_FALLBACKS": f"{old}, {older},"})
+    assert config.secret_key_fallbacks == (old, older)
+
+
+def test_split_deployment_requires_redis_with_one_line() -> None:
+    env = {**BASE, "GAU_SERVICE_URLS": "authz=http://authz:8000", "GAU_INTERNAL_KEYS": "k" * 32}
+    with pytest.raises(ConfigError) as caught:
+        load(env)
+    assert str(caught.value) == (
+        "REDIS_URL: is required when GAU_SERVICE_URLS names a remote app "
+        "(session revocations and internal-call nonces must be shared by every process)"
+    )
+    assert load({**env, "REDIS_URL": "redis://cache:6379/0"}).service_urls == {"authz": "http://authz:8000"}
+
+
+def test_rpc_settings_defaults() -> None:
+    from apps.upload.models import IMAGE_PURPOSES
+    from apps.upload.services.local import DEFAULT_LIMITS
+
+    config = load(BASE)
+    # Internal calls carry the largest payload held in memory (an image), base64-encoded, plus JSON.
+    largest = max(DEFAULT_LIMITS[p] for p in IMAGE_PURPOSES)
+    assert config.rpc_max_body >= largest * 4 // 3 + 64 * 1024
+    assert config.rpc_max_body <= largest * 2
+    assert load({**BASE, "GAU_RPC_MAX_BODY": str(64 * 1024 * 1024)}).rpc_max_body == 64 * 1024 * 1024
+    assert config.rpc_validate_local is False
+    assert load({**BASE, "DEBUG": "true"}).rpc_validate_local is True
+    assert load({**BASE, "DEBUG": "true", "GAU_RPC_VALIDATE_LOCAL": "false"}).rpc_validate_local is False
+
+
 def test_start_up_fails_with_one_clear_line() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update({"DJANGO_SETTINGS_MODULE": "gau.settings", "SECRET_KEY": "x" * 40, "PORT": "eighty"})
@@ -106,3 +145,23 @@ def test_start_up_fails_with_one_clear_line() -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "gau: configuration error: PORT: expected an integer, got 'eighty'\n"
+
+
+def test_split_process_without_redis_refuses_to_start() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "REDIS_URL"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "gau.settings",
+            "SECRET_KEY": "x" * 40,
+            "GAU_SERVICE_URLS": "authz=http://authz:8000",
+            "GAU_INTERNAL_KEYS": "k" * 32,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "gau: configuration error: REDIS_URL: is required when GAU_SERVICE_URLS names a remote app "
+        "(session revocations and internal-call nonces must be shared by every process)\n"
+    )

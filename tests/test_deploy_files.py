@@ -82,6 +82,7 @@ def test_each_component_environment_passes_gau_config(files: list[str]) -> None:
         env = {
             "SECRET_KEY": "x" * 50,
             "GAU_INTERNAL_KEYS": "k" * 40,
+            "REDIS_URL": "redis://redis:6379/0",  # the existing Secret holds it (required when split)
             **{key: str(value) for key, value in values["config"].items()},
             "PORT": str(values["port"]),
             "GAU_SERVED_APPS": ",".join(component["apps"]),

@@ -109,7 +109,28 @@ def test_no_keys_configured_refuses_everything(user_id: uuid.UUID, settings) -> 
 def test_app_not_served_by_this_process_is_404(settings, user_id: uuid.UUID) -> None:
     settings.GAU_SERVED_APPS = ("authz",)
     body = body_for(user_id)
-    assert post(body, signed(body)).status_code == 404
+    response = post(body, signed(body))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "rpc.app_not_served"  # not the domain's "not_found"
+    assert response.json()["rpc"] == {"app": "account"}
+
+
+def test_body_over_the_rpc_limit_is_413_unread(settings, user_id: uuid.UUID) -> None:
+    body = body_for(user_id)
+    settings.GAU_RPC_MAX_BODY = len(body) - 1
+    response = post(body, signed(body))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "rpc.body_too_large"
+    assert response.json()["error"]["details"] == {"limit": len(body) - 1}
+    settings.GAU_RPC_MAX_BODY = len(body)
+    assert post(body, signed(body)).status_code == 200
+
+
+def test_bodies_over_django_limit_are_read(settings, user_id: uuid.UUID) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = orjson.dumps({"user_id": str(user_id)}).replace(b"{", b"{" + b" " * 4096, 1)
+    response = post(body, signed(body))
+    assert response.status_code == 200, response.json()
 
 
 def test_unknown_method_is_404() -> None:
@@ -132,7 +153,7 @@ def test_unknown_method_is_404() -> None:
 def test_invalid_arguments_are_400(payload: bytes) -> None:
     response = post(payload, signed(payload))
     assert response.status_code == 400
-    assert response.json()["error"]["code"] in {"rpc.malformed_body", "rpc.invalid_arguments"}
+    assert response.json()["error"]["code"] in {"rpc.malformed_body", "rpc.bad_arguments"}
 
 
 def test_get_is_405() -> None:

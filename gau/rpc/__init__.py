@@ -8,11 +8,14 @@ errors (subclasses of the categories in :mod:`gau.rpc.errors`). DTOs are frozen 
 from gau.rpc.dto import DataModel
 from gau.rpc.errors import (
     ConflictError,
+    ContractError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    RemoteCallInAtomicError,
     RpcAuthenticationError,
+    RpcProtocolError,
     ServiceError,
     ServiceUnavailableError,
     UnauthenticatedError,
@@ -21,12 +24,15 @@ from gau.rpc.service import Service, rpc_method
 
 __all__ = [
     "ConflictError",
+    "ContractError",
     "DataModel",
     "InvalidInputError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "RemoteCallInAtomicError",
     "RpcAuthenticationError",
+    "RpcProtocolError",
     "Service",
     "ServiceError",
     "ServiceUnavailableError",

@@ -4,6 +4,11 @@ Each proxy method validates its keyword arguments like the local call would, POS
 ``<url>/internal/rpc/<app>/<method>/`` signed with the newest internal key, and returns the result
 validated into the declared return type, or raises the same :class:`ServiceError` class the remote
 implementation raised. Network failures, timeouts and 5xx become :class:`ServiceUnavailableError`.
+
+Only an answer of the RPC view itself (it carries ``"rpc": {...}``) can raise a domain error. Failures of
+the call itself (``rpc.*`` codes: app not served, unknown method, bad arguments, body too large) and
+answers from anything else at the URL are :class:`RpcProtocolError`, a ServiceUnavailableError logged
+at ERROR: a deployment mistake must never reach users as "not found" or "invalid input".
 """
 
 from __future__ import annotations
@@ -17,9 +22,18 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 from django.conf import settings
+from django.db import connections
 
 from gau.rpc import signing
-from gau.rpc.errors import RpcAuthenticationError, ServiceError, ServiceUnavailableError
+from gau.rpc.errors import (
+    RemoteCallInAtomicError,
+    RpcAuthenticationError,
+    RpcBadResponseError,
+    RpcProtocolError,
+    ServiceError,
+    ServiceUnavailableError,
+    error_class,
+)
 from gau.rpc.service import MethodSpec, Service
 
 logger = logging.getLogger("gau.rpc")
@@ -63,8 +77,32 @@ def set_transport(transport: Transport) -> Transport:
     return previous
 
 
+def in_atomic_block() -> bool:
+    """Whether this thread is inside ``transaction.atomic()`` on any open connection.
+
+    The atomic block a Django ``TestCase`` wraps each test in does not count (it stands for autocommit).
+    """
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block and any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks):
+            return True
+    return False
+
+
+def _check_not_in_atomic(iface: type[Service], spec: MethodSpec) -> None:
+    if not in_atomic_block():
+        return
+    message = (
+        f"rpc {iface.app}.{spec.name} called inside transaction.atomic(): the remote service is not part of "
+        "this transaction; call it after commit (transaction.on_commit) or through an outbox"
+    )
+    if settings.GAU_RPC_REMOTE_IN_ATOMIC == "raise":
+        raise RemoteCallInAtomicError(message)
+    logger.error(message)
+
+
 def _call(iface: type[Service], base_url: str, spec: MethodSpec, kwargs: dict[str, Any]) -> Any:
     body = orjson.dumps(spec.dump_args(kwargs))
+    _check_not_in_atomic(iface, spec)
     url = f"{base_url}/internal/rpc/{iface.app}/{spec.name}/"
     path = urlsplit(url).path
     attempts = 2 if spec.idempotent else 1
@@ -92,18 +130,37 @@ def _decode(iface: type[Service], spec: MethodSpec, status: int, content: bytes)
         payload = orjson.loads(content) if content else {}
     except orjson.JSONDecodeError:
         payload = {}
-    if status == 200 and isinstance(payload, dict) and "result" in payload:
+    if not isinstance(payload, dict):
+        payload = {}
+    if status == 200 and "result" in payload:
         return spec.returns.validate_python(payload["result"])
-    error = payload.get("error") if isinstance(payload, dict) else None
+    error = payload.get("error")
     code = error.get("code") if isinstance(error, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    from_rpc_view = isinstance(payload.get("rpc"), dict)
+    where = f"rpc {iface.app}.{spec.name}"
     # 401 means "signature refused" only for the endpoint's own code: a service may raise a domain
     # UnauthenticatedError (e.g. authz.invalid_token), which must reach the caller as that class.
     if status == 401 and code in (None, "rpc.unauthenticated"):
+        logger.error("%s refused our signature (check GAU_INTERNAL_KEYS): %s", where, message)
         raise RpcAuthenticationError(app=iface.app)
-    if status < 500 and isinstance(error, dict) and "code" in error:
-        raise ServiceError.from_dict(
-            {"code": error["code"], "message": error.get("message"), "extra": error.get("details") or {}}
+    if isinstance(code, str) and code.startswith("rpc."):
+        cls = error_class(code)
+        protocol_cls = cls if cls is not None and issubclass(cls, ServiceUnavailableError) else RpcProtocolError
+        logger.error("%s failed: HTTP %d %s: %s", where, status, code, message)
+        raise protocol_cls(app=iface.app)
+    if not from_rpc_view:
+        if status >= 500:  # a proxy or load balancer in front of a down service: plain unavailability
+            logger.warning("%s: HTTP %d, not from an RPC endpoint", where, status)
+            raise ServiceUnavailableError(f"The {iface.app} service answered HTTP {status}.", app=iface.app)
+        logger.error(
+            "%s failed: HTTP %d %s did not come from an RPC endpoint (check GAU_SERVICE_URLS)", where, status, code
         )
+        raise RpcBadResponseError(app=iface.app)
+    if isinstance(code, str):
+        cls = error_class(code)
+        if status < 500 or (cls is not None and issubclass(cls, ServiceUnavailableError)):
+            raise ServiceError.from_dict({"code": code, "message": message, "extra": error.get("details") or {}})  # type: ignore[union-attr]
     raise ServiceUnavailableError(f"The {iface.app} service answered HTTP {status}.", app=iface.app)
 
 

@@ -112,3 +112,62 @@ class RpcAuthenticationError(ServiceUnavailableError):
 
     code = "rpc.signature_refused"
     default_message = "An internal service refused this process's signature (check GAU_INTERNAL_KEYS)."
+
+
+class RpcProtocolError(ServiceUnavailableError):
+    """The internal call itself failed, not the service's work: a deployment or version mistake.
+
+    Misrouted (``GAU_SERVICE_URLS`` names a process that does not serve the app), a method or arguments
+    the serving version does not know, a body over ``GAU_RPC_MAX_BODY``, or an answer that did not come
+    from an RPC endpoint. Never a domain error: callers see a 503 and the client logs it at ERROR.
+    """
+
+    code = "rpc.protocol_error"
+    default_message = "An internal service call failed (deployment or version mismatch)."
+
+
+class RpcAppNotServedError(RpcProtocolError):
+    code = "rpc.app_not_served"
+    default_message = "An internal service call reached a process that does not serve the app."
+
+
+class RpcUnknownMethodError(RpcProtocolError):
+    code = "rpc.unknown_method"
+    default_message = "An internal service call named a method the serving process does not have."
+
+
+class RpcBadArgumentsError(RpcProtocolError):
+    code = "rpc.bad_arguments"
+    default_message = "An internal service call's arguments do not match the serving process's interface."
+
+
+class RpcMalformedBodyError(RpcProtocolError):
+    code = "rpc.malformed_body"
+    default_message = "An internal service call's body is not valid JSON."
+
+
+class RpcBodyTooLargeError(RpcProtocolError):
+    code = "rpc.body_too_large"
+    default_message = "An internal service call's body is larger than GAU_RPC_MAX_BODY."
+
+
+class RpcBadResponseError(RpcProtocolError):
+    code = "rpc.bad_response"
+    default_message = "An internal service call got an answer that did not come from an RPC endpoint."
+
+
+class ContractError(TypeError):
+    """A call or result that does not match its interface as the wire would carry it (a programming error).
+
+    Raised on the in-process path when ``GAU_RPC_VALIDATE_LOCAL`` is on, so a contract mistake shows in
+    tests instead of only once the apps run apart.
+    """
+
+
+class RemoteCallInAtomicError(RuntimeError):
+    """A call to a remote service was made inside ``transaction.atomic()`` (``GAU_RPC_REMOTE_IN_ATOMIC``).
+
+    The remote side cannot take part in this transaction: its effects stay if this one rolls back, and the
+    open transaction holds its locks for the whole network round trip. Call after commit instead
+    (``transaction.on_commit``), or record the intent in an outbox.
+    """

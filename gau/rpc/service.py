@@ -4,6 +4,11 @@ An app declares ``class AuthzService(Service)`` with ``app = "authz"``, the dott
 implementation, and abstract, keyword-only, fully typed methods marked :func:`rpc_method`. Callers use
 ``AuthzService.resolve()``: a handle that forwards each call to the local implementation, or, when
 ``GAU_SERVICE_URLS`` names the app, to a remote proxy generated from the same interface.
+
+With ``GAU_RPC_VALIDATE_LOCAL`` on (DEBUG, the test suite) the in-process path is held to the same
+contract as the wire: arguments and results must validate against the interface and come out of a JSON
+round trip unchanged, or :class:`~gau.rpc.errors.ContractError` is raised. Off, a call is a plain method
+call on the local implementation (no wrapper).
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self, cast, overload
 
+import orjson
 import pydantic
+import pydantic_core
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from gau.rpc.dto import DataModel
+from gau.rpc.errors import ContractError, ServiceError
 
 _SERVICES: dict[str, type[Service]] = {}
 
@@ -48,6 +57,34 @@ class MethodSpec:
         """Validate JSON arguments received over the wire (raises pydantic.ValidationError)."""
         model = self.args_model.model_validate(data)
         return {name: getattr(model, name) for name in type(model).model_fields}
+
+    def check_local_args(self, app: str, kwargs: dict[str, Any]) -> None:
+        """Raise unless ``kwargs`` are valid and would reach a remote implementation unchanged.
+
+        Invalid arguments raise ``TypeError`` like the remote client does; valid ones that the wire would
+        turn into something else (a ``str`` for a ``UUID``, a tuple for a list) raise :class:`ContractError`.
+        """
+        received = self.load_args(orjson.loads(orjson.dumps(self.dump_args(kwargs))))
+        for name, value in kwargs.items():
+            if received[name] != value:
+                raise ContractError(
+                    f"{app}.{self.name}(): argument {name!r} would arrive remotely as {received[name]!r}, "
+                    f"not {value!r}: pass the declared type"
+                )
+
+    def check_local_result(self, app: str, result: Any) -> None:
+        """Raise :class:`ContractError` unless ``result`` has the declared type and survives the wire unchanged."""
+        where = f"{app}.{self.name}()"
+        try:
+            wire = orjson.dumps(self.returns.dump_python(result, mode="json", warnings="error"))
+        except (pydantic_core.PydanticSerializationError, TypeError) as exc:
+            raise ContractError(f"{where} returned {type(result).__name__}, not its declared type: {exc}") from None
+        try:
+            back = self.returns.validate_python(orjson.loads(wire))
+        except pydantic.ValidationError as exc:
+            raise ContractError(f"{where} returned a value its remote caller could not read: {exc}") from None
+        if back != result:
+            raise ContractError(f"{where} returned {result!r}, which a remote caller would receive as {back!r}")
 
 
 class ServiceStatusData(DataModel):
@@ -182,31 +219,93 @@ class Service(abc.ABC):
         return cast(Self, impl)
 
 
+def _checked_local(iface: type[Service], spec: MethodSpec, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` (the local implementation's) held to the interface's contract, as ``GAU_RPC_VALIDATE_LOCAL`` asks."""
+
+    def call(**kwargs: Any) -> Any:
+        spec.check_local_args(iface.app, kwargs)
+        try:
+            result = method(**kwargs)
+        except ServiceError as exc:
+            try:
+                orjson.dumps(exc.to_dict())
+            except TypeError as bad:
+                raise ContractError(f"{iface.app}.{spec.name}(): {exc.code} carries data JSON cannot: {bad}") from exc
+            raise
+        spec.check_local_result(iface.app, result)
+        return result
+
+    call.__name__ = spec.name
+    call.__qualname__ = f"{iface.__name__}.{spec.name}"
+    call.__doc__ = method.__doc__
+    return call
+
+
+class _Routing:
+    """``GAU_SERVICE_URLS`` and ``GAU_RPC_VALIDATE_LOCAL``, read once and re-read when a test or a
+    reload changes them (Django's ``setting_changed``): the local path's only per-call cost is a dict
+    lookup, not two trips through the lazy settings object."""
+
+    urls: dict[str, str] | None = None
+    validate: bool = False
+
+    @classmethod
+    def load(cls) -> dict[str, str]:
+        cls.validate = bool(getattr(settings, "GAU_RPC_VALIDATE_LOCAL", False))
+        cls.urls = settings.GAU_SERVICE_URLS
+        return cls.urls
+
+    @classmethod
+    def reset(cls, *, setting: str, **kwargs: Any) -> None:
+        if setting in {"GAU_SERVICE_URLS", "GAU_RPC_VALIDATE_LOCAL"}:
+            cls.urls = None
+
+
+setting_changed.connect(_Routing.reset, dispatch_uid="gau.rpc.routing")
+
+
 class ServiceHandle:
     """Forwards attribute access to the implementation chosen by ``GAU_SERVICE_URLS``.
 
     The choice is re-read on each access (a dict lookup), so tests and reloads can switch transports;
-    the implementation objects themselves are built once.
+    the implementation objects themselves are built once. With ``GAU_RPC_VALIDATE_LOCAL`` on, interface
+    methods of the local implementation come wrapped in the contract checks.
     """
 
-    __slots__ = ("_iface", "_remote")
+    __slots__ = ("_iface", "_local", "_remote")
 
     def __init__(self, iface: type[Service]) -> None:
         self._iface = iface
+        self._local: Service | None = None
         self._remote: tuple[str, Service] | None = None
 
     def target(self) -> Service:
-        url = settings.GAU_SERVICE_URLS.get(self._iface.app)
+        urls = _Routing.urls
+        url = (urls if urls is not None else _Routing.load()).get(self._iface.app)
         if url is None:
-            return self._iface.local()
+            return self._local or self._load_local()
         if self._remote is None or self._remote[0] != url:
             from gau.rpc.client import remote_proxy
 
             self._remote = (url, remote_proxy(self._iface, url))
         return self._remote[1]
 
+    def _load_local(self) -> Service:
+        self._local = self._iface.local()
+        return self._local
+
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.target(), name)
+        urls = _Routing.urls
+        if urls is None:
+            urls = _Routing.load()
+        if self._iface.app in urls:
+            return getattr(self.target(), name)
+        attr = getattr(self._local or self._load_local(), name)
+        if _Routing.validate:
+            spec = self._iface.specs().get(name)
+            if spec is not None:
+                return _checked_local(self._iface, spec, attr)
+        return attr
 
     def __repr__(self) -> str:
         return f"<{self._iface.__name__} handle -> {type(self.target()).__name__}>"
