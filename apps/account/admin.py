@@ -1,15 +1,32 @@
-"""Admin for users: search, filters, verify and deactivate actions."""
+"""Admin for users (search, filters, verify and deactivate actions) and the admin site's sign-in."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
+from apps.account import flows
 from apps.account.models import ExternalIdentity, User
+from apps.account.services.errors import (
+    EmailNotVerifiedError,
+    InvalidCredentialsError,
+    InvalidMfaCodeError,
+    InvalidTokenError,
+    LoginThrottledError,
+)
 
 
 @admin.register(User)
@@ -47,3 +64,124 @@ class ExternalIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["provider"]
     search_fields = ["email", "subject", "user__email"]
     readonly_fields = ["user", "provider", "issuer", "subject", "email", "created_at"]
+
+
+# --- the admin site's sign-in: the account's rules, not Django's bare password check ---------------
+
+ADMIN_MFA_SESSION_KEY = "gau_admin_mfa_token"
+ADMIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class AdminLoginForm(forms.Form):
+    username = forms.CharField(label="Email", max_length=254, widget=forms.TextInput(attrs={"autofocus": True}))
+    password = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
+
+
+class AdminMfaForm(forms.Form):
+    code = forms.CharField(
+        label="Authentication code",
+        max_length=64,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code"}),
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    wanted = str(request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or "")
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return reverse("admin:index")
+
+
+def _throttled(exc: LoginThrottledError) -> str:
+    wait = int(exc.extra.get("retry_after") or 0)
+    return (
+        f"Too many failed sign-in attempts. Try again in {wait} seconds, or use the unlock link we emailed."
+        if wait
+        else str(exc.message)
+    )
+
+
+@sensitive_post_parameters()
+@csrf_protect
+@never_cache
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """``/admin/login/``: the API's sign-in rules for the admin site.
+
+    The password step is :func:`flows.staff_sign_in` (throttle per account + IP and per IP, the unlock
+    email, the verified-address rule, the new-device notice); with TOTP on, a second form asks for a
+    code (:func:`flows.staff_sign_in_mfa`), the pending step's token kept in the server-side session.
+    Then a Django session as usual, and a redirect to a safe ``next`` or the admin index.
+    """
+    target = _safe_next(request)
+    user = getattr(request, "user", None)
+    if request.method == "GET" and user is not None and user.is_active and user.is_staff:
+        return HttpResponseRedirect(target)
+    status = 200
+    pending = str(request.session.get(ADMIN_MFA_SESSION_KEY) or "")
+    form: forms.Form = AdminLoginForm()
+    mfa_form: AdminMfaForm | None = None
+    ip, agent = str(request.META.get("REMOTE_ADDR") or "0.0.0.0"), str(request.META.get("HTTP_USER_AGENT", ""))  # noqa: S104
+    if request.method == "POST" and "code" in request.POST and pending:
+        mfa_form = AdminMfaForm(request.POST)
+        if mfa_form.is_valid():
+            try:
+                signed_in = flows.staff_sign_in_mfa(mfa_token=pending, code=mfa_form.cleaned_data["code"], ip=ip)
+            except LoginThrottledError as exc:
+                mfa_form.add_error(None, _throttled(exc))
+                status = 429
+            except InvalidMfaCodeError:
+                mfa_form.add_error("code", "This code is not correct.")
+                status = 401
+            except InvalidTokenError:
+                request.session.pop(ADMIN_MFA_SESSION_KEY, None)
+                mfa_form = None
+                form.add_error(None, "The sign-in step expired; enter your password again.")
+                status = 401
+            else:
+                request.session.pop(ADMIN_MFA_SESSION_KEY, None)
+                auth_login(request, signed_in, backend=ADMIN_BACKEND)
+                return HttpResponseRedirect(target)
+    elif request.method == "POST":
+        request.session.pop(ADMIN_MFA_SESSION_KEY, None)
+        form = AdminLoginForm(request.POST)
+        if form.is_valid():
+            try:
+                result = flows.staff_sign_in(
+                    identifier=form.cleaned_data["username"],
+                    password=form.cleaned_data["password"],
+                    ip=ip,
+                    user_agent=agent,
+                    device_id=None,
+                )
+            except LoginThrottledError as exc:
+                form.add_error(None, _throttled(exc))
+                status = 429
+            except InvalidCredentialsError:
+                form.add_error(None, "Please enter the correct email and password for a staff account.")
+                status = 401
+            except EmailNotVerifiedError:
+                form.add_error(None, "Verify your email address before signing in.")
+                status = 403
+            else:
+                if result.mfa_token is not None:
+                    request.session[ADMIN_MFA_SESSION_KEY] = result.mfa_token
+                    mfa_form = AdminMfaForm()
+                else:
+                    assert result.user is not None
+                    auth_login(request, result.user, backend=ADMIN_BACKEND)
+                    return HttpResponseRedirect(target)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Two-factor sign-in" if mfa_form is not None else "Log in",
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "username": user.get_username() if user is not None and user.is_authenticated else "",
+        "form": mfa_form if mfa_form is not None else form,
+        REDIRECT_FIELD_NAME: target,
+    }
+    request.current_app = admin.site.name
+    template = "admin/gau_login_mfa.html" if mfa_form is not None else "admin/login.html"
+    return TemplateResponse(request, template, context, status=status)
