@@ -13,13 +13,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.html import format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.account import flows
 from apps.account.models import ExternalIdentity, User
+from apps.authz.services import authz_service
 from apps.account.services.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
@@ -29,15 +31,21 @@ from apps.account.services.errors import (
 )
 
 
+def _end_sessions(user_id: Any) -> int:
+    """End every session of a user (through authz, outside any transaction)."""
+    ended: int = authz_service.revoke_all_sessions(user_id=user_id, reason="deactivated")
+    return ended
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     ordering = ["-created_at"]
     list_display = ["email", "display_name", "email_verified", "is_active", "is_staff", "created_at"]
     list_filter = ["email_verified", "is_active", "is_staff", "is_superuser", "created_at"]
     search_fields = ["email", "username", "display_name", "phone"]
-    readonly_fields = ["id", "created_at", "updated_at", "last_login"]
+    readonly_fields = ["id", "created_at", "updated_at", "last_login", "operator_links"]
     fieldsets = (
-        (None, {"fields": ("id", "email", "password")}),
+        (None, {"fields": ("id", "email", "password", "operator_links")}),
         ("Profile", {"fields": ("username", "phone", "display_name", "avatar_file_id", "locale", "timezone")}),
         ("Status", {"fields": ("email_verified", "is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
@@ -50,10 +58,31 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         count = queryset.update(email_verified=True)
         self.message_user(request, f"{count} user(s) marked verified.")
 
-    @admin.action(description="Deactivate selected users")
+    @admin.action(description="Deactivate selected users (and end their sessions)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        count = queryset.update(is_active=False)
-        self.message_user(request, f"{count} user(s) deactivated.")
+        ids = list(queryset.filter(is_active=True).values_list("id", flat=True))
+        User.objects.filter(id__in=ids).update(is_active=False)
+        ended = sum(_end_sessions(user_id) for user_id in ids)
+        self.message_user(request, f"{len(ids)} user(s) deactivated; {ended} session(s) ended.")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            _end_sessions(obj.id)  # a deactivated user keeps no way in
+
+    @admin.display(description="Find")
+    def operator_links(self, obj: User) -> str:
+        """Links to this user's sessions, API keys and emails in the other apps' admin pages."""
+        if obj.pk is None:
+            return "-"
+        links = [
+            (reverse("admin:authz_session_changelist"), obj.id, "Sessions"),
+            (reverse("admin:authz_apikey_changelist"), obj.id, "API keys"),
+            (reverse("admin:email_outboundemail_changelist"), obj.email, "Emails"),
+        ]
+        return format_html_join(
+            " · ", '<a href="{}?{}">{}</a>', ((url, urlencode({"q": str(q)}), label) for url, q, label in links)
+        )
 
 
 @admin.register(ExternalIdentity)
