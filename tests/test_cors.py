@@ -45,7 +45,9 @@ def test_preflight_answers_allowed_origins_with_credentials(cors_server: str) ->
         assert response.headers["access-control-allow-credentials"] == "true"
         assert "POST" in response.headers["access-control-allow-methods"]
         allowed = response.headers["access-control-allow-headers"].lower()
-        assert "x-csrf-token" in allowed and "authorization" in allowed and "x-device-id" in allowed
+        assert "x-csrf-token" in allowed
+        assert "authorization" in allowed
+        assert "x-device-id" in allowed
         assert "origin" in response.headers.get("vary", "").lower()
     # the cookie-mode refresh with its double-submit header, and the tus upload headers
     refresh = preflight(cors_server, "/api/v2/account/token/refresh", APP, headers="x-csrf-token")
@@ -76,7 +78,8 @@ def test_actual_requests_carry_the_headers(cors_server: str) -> None:
     denied = httpx.post(
         f"{cors_server}/api/v2/account/login", json={"email": "x@example.com", "password": "y"}, headers={"Origin": APP}
     )
-    assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == APP
+    assert denied.status_code == 401
+    assert denied.headers["access-control-allow-origin"] == APP
     assert "retry-after" in denied.headers.get("access-control-expose-headers", "").lower()
 
 
@@ -101,7 +104,8 @@ def test_config_reads_origins_and_link_settings() -> None:
     assert load_cors_origins({"CORS_ALLOWED_ORIGINS": f"{APP}/, {DEV}"}) == [APP, DEV]
     account = load_account({"ACCOUNT_LINK_BASE_URL": "https://app.example.com/account/"})
     assert account.link_base_url == "https://app.example.com/account"
-    assert account.cookie_samesite == "Strict" and account.cookie_domain is None
+    assert account.cookie_samesite == "Strict"
+    assert account.cookie_domain is None
     assert load_account({"ACCOUNT_COOKIE_SAMESITE": "none"}).cookie_samesite == "None"
     for name, bad in (
         ("ACCOUNT_LINK_BASE_URL", "app.example.com"),

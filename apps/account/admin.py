@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -21,7 +22,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.account import flows
 from apps.account.models import ExternalIdentity, User
-from apps.authz.services import authz_service
 from apps.account.services.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
@@ -29,6 +29,7 @@ from apps.account.services.errors import (
     InvalidTokenError,
     LoginThrottledError,
 )
+from apps.authz.services import authz_service
 
 
 def _end_sessions(user_id: Any) -> int:
@@ -133,6 +134,69 @@ def _throttled(exc: LoginThrottledError) -> str:
     )
 
 
+@dataclass
+class _Step:
+    """What one POST to the sign-in page produced: the form to show again (with its status), or a user."""
+
+    form: forms.Form
+    status: int = 200
+    user: User | None = None
+
+
+def _client(request: HttpRequest) -> tuple[str, str]:
+    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0"), str(request.META.get("HTTP_USER_AGENT", ""))  # noqa: S104
+
+
+def _password_step(request: HttpRequest) -> _Step:
+    request.session.pop(ADMIN_MFA_SESSION_KEY, None)
+    form = AdminLoginForm(request.POST)
+    if not form.is_valid():
+        return _Step(form, 400)
+    ip, agent = _client(request)
+    try:
+        result = flows.staff_sign_in(
+            identifier=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            ip=ip,
+            user_agent=agent,
+            device_id=None,
+        )
+    except LoginThrottledError as exc:
+        form.add_error(None, _throttled(exc))
+        return _Step(form, 429)
+    except InvalidCredentialsError:
+        form.add_error(None, "Please enter the correct email and password for a staff account.")
+        return _Step(form, 401)
+    except EmailNotVerifiedError:
+        form.add_error(None, "Verify your email address before signing in.")
+        return _Step(form, 403)
+    if result.mfa_token is not None:
+        request.session[ADMIN_MFA_SESSION_KEY] = result.mfa_token
+        return _Step(AdminMfaForm())
+    return _Step(form, user=result.user)
+
+
+def _code_step(request: HttpRequest, pending: str) -> _Step:
+    form = AdminMfaForm(request.POST)
+    if not form.is_valid():
+        return _Step(form, 400)
+    try:
+        user = flows.staff_sign_in_mfa(mfa_token=pending, code=form.cleaned_data["code"], ip=_client(request)[0])
+    except LoginThrottledError as exc:
+        form.add_error(None, _throttled(exc))
+        return _Step(form, 429)
+    except InvalidMfaCodeError:
+        form.add_error("code", "This code is not correct.")
+        return _Step(form, 401)
+    except InvalidTokenError:
+        request.session.pop(ADMIN_MFA_SESSION_KEY, None)
+        restart = AdminLoginForm()
+        restart.add_error(None, "The sign-in step expired; enter your password again.")
+        return _Step(restart, 401)
+    request.session.pop(ADMIN_MFA_SESSION_KEY, None)
+    return _Step(form, user=user)
+
+
 @sensitive_post_parameters()
 @csrf_protect
 @never_cache
@@ -148,69 +212,24 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     user = getattr(request, "user", None)
     if request.method == "GET" and user is not None and user.is_active and user.is_staff:
         return HttpResponseRedirect(target)
-    status = 200
     pending = str(request.session.get(ADMIN_MFA_SESSION_KEY) or "")
-    form: forms.Form = AdminLoginForm()
-    mfa_form: AdminMfaForm | None = None
-    ip, agent = str(request.META.get("REMOTE_ADDR") or "0.0.0.0"), str(request.META.get("HTTP_USER_AGENT", ""))  # noqa: S104
-    if request.method == "POST" and "code" in request.POST and pending:
-        mfa_form = AdminMfaForm(request.POST)
-        if mfa_form.is_valid():
-            try:
-                signed_in = flows.staff_sign_in_mfa(mfa_token=pending, code=mfa_form.cleaned_data["code"], ip=ip)
-            except LoginThrottledError as exc:
-                mfa_form.add_error(None, _throttled(exc))
-                status = 429
-            except InvalidMfaCodeError:
-                mfa_form.add_error("code", "This code is not correct.")
-                status = 401
-            except InvalidTokenError:
-                request.session.pop(ADMIN_MFA_SESSION_KEY, None)
-                mfa_form = None
-                form.add_error(None, "The sign-in step expired; enter your password again.")
-                status = 401
-            else:
-                request.session.pop(ADMIN_MFA_SESSION_KEY, None)
-                auth_login(request, signed_in, backend=ADMIN_BACKEND)
-                return HttpResponseRedirect(target)
-    elif request.method == "POST":
-        request.session.pop(ADMIN_MFA_SESSION_KEY, None)
-        form = AdminLoginForm(request.POST)
-        if form.is_valid():
-            try:
-                result = flows.staff_sign_in(
-                    identifier=form.cleaned_data["username"],
-                    password=form.cleaned_data["password"],
-                    ip=ip,
-                    user_agent=agent,
-                    device_id=None,
-                )
-            except LoginThrottledError as exc:
-                form.add_error(None, _throttled(exc))
-                status = 429
-            except InvalidCredentialsError:
-                form.add_error(None, "Please enter the correct email and password for a staff account.")
-                status = 401
-            except EmailNotVerifiedError:
-                form.add_error(None, "Verify your email address before signing in.")
-                status = 403
-            else:
-                if result.mfa_token is not None:
-                    request.session[ADMIN_MFA_SESSION_KEY] = result.mfa_token
-                    mfa_form = AdminMfaForm()
-                else:
-                    assert result.user is not None
-                    auth_login(request, result.user, backend=ADMIN_BACKEND)
-                    return HttpResponseRedirect(target)
+    if request.method == "POST":
+        step = _code_step(request, pending) if "code" in request.POST and pending else _password_step(request)
+    else:
+        step = _Step(AdminLoginForm())
+    if step.user is not None:
+        auth_login(request, step.user, backend=ADMIN_BACKEND)
+        return HttpResponseRedirect(target)
+    mfa_step = isinstance(step.form, AdminMfaForm)
     context = {
         **admin.site.each_context(request),
-        "title": "Two-factor sign-in" if mfa_form is not None else "Log in",
+        "title": "Two-factor sign-in" if mfa_step else "Log in",
         "subtitle": None,
         "app_path": request.get_full_path(),
         "username": user.get_username() if user is not None and user.is_authenticated else "",
-        "form": mfa_form if mfa_form is not None else form,
+        "form": step.form,
         REDIRECT_FIELD_NAME: target,
     }
     request.current_app = admin.site.name
-    template = "admin/gau_login_mfa.html" if mfa_form is not None else "admin/login.html"
-    return TemplateResponse(request, template, context, status=status)
+    template = "admin/gau_login_mfa.html" if mfa_step else "admin/login.html"
+    return TemplateResponse(request, template, context, status=step.status)

@@ -67,7 +67,8 @@ def test_forgot_password_weak_then_good_then_sign_in(site: Site, browser: Any, a
     browser.find_element(By.ID, "new_password2").send_keys("12345678")
     browser.find_element(By.ID, "submit").click()
     errors = WebDriverWait(browser, 15).until(lambda b: b.find_element(By.ID, "errors")).text
-    assert "too common" in errors and "entirely numeric" in errors
+    assert "too common" in errors
+    assert "entirely numeric" in errors
     browser.find_element(By.ID, "new_password").send_keys(NEW_PASSWORD)
     browser.find_element(By.ID, "new_password2").send_keys(NEW_PASSWORD)
     browser.find_element(By.ID, "submit").click()
@@ -76,7 +77,10 @@ def test_forgot_password_weak_then_good_then_sign_in(site: Site, browser: Any, a
     assert site.login(address, NEW_PASSWORD).status_code == 200
     refresh = site.api.post("/api/v2/authz/token/refresh", json={"refresh_token": old["refresh_token"]})
     assert refresh.status_code == 401  # and so is every session from before
-    assert site.api.get("/api/v2/account/me", headers={"Authorization": f"Bearer {old['access_token']}"}).status_code == 401
+    assert (
+        site.api.get("/api/v2/account/me", headers={"Authorization": f"Bearer {old['access_token']}"}).status_code
+        == 401
+    )
     assert csp_violations(browser) == []
 
 
@@ -113,7 +117,9 @@ def test_unlock_after_too_many_wrong_passwords(site: Site, browser: Any, address
     assert site.login(address).status_code == 200
 
 
-def test_vietnamese_pages_look_like_the_emails_on_a_phone(site: Site, browser: Any, address: str, tmp_path: Any) -> None:
+def test_vietnamese_pages_look_like_the_emails_on_a_phone(
+    site: Site, browser: Any, address: str, tmp_path: Any
+) -> None:
     make_user(address, locale="vi")
     site.api.post("/api/v2/account/password/forgot", json={"email": address})
     link = site.mail_link(address, "password/reset")
@@ -179,6 +185,7 @@ def test_every_page_sends_the_security_headers(site: Site) -> None:
         assert "no-store" in headers["cache-control"], path
         assert headers["x-content-type-options"] == "nosniff", path
     css = httpx.get(f"{site.url}/static/account/pages.css", timeout=10)
-    assert css.status_code == 200 and "#e8590c" in css.text
+    assert css.status_code == 200
+    assert "#e8590c" in css.text
     # three GETs of a reset link from a scanner did not spend it
     assert AccountToken.objects.get(user=user, purpose="password_reset").used_at is None

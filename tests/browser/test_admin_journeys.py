@@ -75,7 +75,9 @@ def test_find_a_user_verify_and_deactivate(site: Site, browser: Any, address: st
     assert len(rows) == 2  # the search matches both addresses; deactivate only ours
     browser.find_element(By.LINK_TEXT, address).click()
     links = browser.find_element(By.CSS_SELECTOR, ".field-operator_links").text
-    assert "Sessions" in links and "API keys" in links and "Emails" in links
+    assert "Sessions" in links
+    assert "API keys" in links
+    assert "Emails" in links
     browser.find_element(By.LINK_TEXT, "Sessions").click()
     assert str(user.id) in browser.find_element(By.ID, "result_list").text
     search(browser, site, "account/user", address)
@@ -128,7 +130,8 @@ def test_preview_and_retry_a_failed_email(site: Site, browser: Any, address: str
     browser.get(f"{site.url}/admin/email/outboundemail/?status__exact=failed")
     browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a").click()
     preview = browser.find_element(By.CSS_SELECTOR, ".field-preview").text
-    assert "Subject:" in preview and "password" in preview.lower()
+    assert "Subject:" in preview
+    assert "password" in preview.lower()
     assert "mailbox temporarily unavailable" in browser.find_element(By.CSS_SELECTOR, ".field-last_error").text
     browser.get(f"{site.url}/admin/email/outboundemail/?status__exact=failed")
     assert run_action(browser, "retry") == "1 email(s) queued again."

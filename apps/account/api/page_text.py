@@ -90,7 +90,8 @@ TEXT: dict[str, dict[str, str]] = {
         "resend_intro": "Nhập địa chỉ email của bạn, chúng tôi sẽ gửi một liên kết mới.",
         "resend_button": "Gửi liên kết mới",
         "resend_done_title": "Hãy kiểm tra hộp thư",
-        "resend_done": "Nếu địa chỉ cần xác nhận, một liên kết mới đang được gửi đến. Liên kết có hiệu lực trong 10 phút.",
+        "resend_done": "Nếu địa chỉ cần xác nhận, một liên kết mới đang được gửi đến. "
+        "Liên kết có hiệu lực trong 10 phút.",
         "resend_wait": "Một liên kết vừa được gửi đến địa chỉ này chưa đầy một phút trước. Vui lòng chờ rồi thử lại.",
         "reset_title": "Chọn mật khẩu mới",
         "reset_intro": "Nhập mật khẩu mới hai lần. Mọi thiết bị đang đăng nhập vào tài khoản sẽ bị đăng xuất.",
@@ -106,7 +107,8 @@ TEXT: dict[str, dict[str, str]] = {
         "forgot_intro": "Nhập địa chỉ email của tài khoản, chúng tôi sẽ gửi liên kết để bạn chọn mật khẩu mới.",
         "forgot_button": "Gửi liên kết",
         "forgot_done_title": "Hãy kiểm tra hộp thư",
-        "forgot_done": "Nếu địa chỉ này có tài khoản, một liên kết đang được gửi đến. Liên kết có hiệu lực trong 30 phút.",
+        "forgot_done": "Nếu địa chỉ này có tài khoản, một liên kết đang được gửi đến. "
+        "Liên kết có hiệu lực trong 30 phút.",
         "email_title": "Xác nhận địa chỉ email mới",
         "email_intro": "Nhấn nút để dùng địa chỉ này cho tài khoản của bạn:",
         "email_button": "Xác nhận địa chỉ mới",

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
@@ -45,8 +45,7 @@ Purpose = AccountToken.Purpose
 
 #: No script at all, styles only from our static file, forms only to ourselves, never framed.
 PAGE_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
@@ -56,7 +55,7 @@ class PageCsrfMiddleware(CsrfViewMiddleware):
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
             return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
-        return bool(super()._origin_verified(request))
+        return bool(super()._origin_verified(request))  # type: ignore[misc]  # private in django-stubs
 
 
 page_csrf_protect = decorator_from_middleware(PageCsrfMiddleware)
@@ -131,7 +130,7 @@ def outcome(
     )
 
 
-def html_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def html_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view as an HTML page: gau.middleware leaves its 4xx pages alone, csrf_failure renders
     its failures in the same look."""
     view.html_page = True  # type: ignore[attr-defined]
@@ -162,7 +161,7 @@ class TokenPage(View):
     def token(self, request: HttpRequest) -> str:
         return str(request.POST.get("token") or request.GET.get("token") or "").strip()[:200]
 
-    def extra(self, request: HttpRequest, token: str) -> dict[str, Any]:
+    def live_context(self, request: HttpRequest, token: str) -> dict[str, Any]:
         """More context for the live page (e.g. the new address of an email change)."""
         return {}
 
@@ -181,7 +180,7 @@ class TokenPage(View):
                 **words(request, self.prefix),
                 "token": token,
                 "errors": errors or [],
-                **self.extra(request, token),
+                **self.live_context(request, token),
             },
             status=400 if errors else 200,
         )
@@ -257,7 +256,7 @@ class EmailConfirmPage(TokenPage):
     prefix = "email"
     expired_help = "email_expired_help"
 
-    def extra(self, request: HttpRequest, token: str) -> dict[str, Any]:
+    def live_context(self, request: HttpRequest, token: str) -> dict[str, Any]:
         row = token_peek(secret=token, purpose=self.purpose)
         return {"detail": str(row.data.get("new_email", "")) if row is not None else ""}
 
@@ -336,7 +335,6 @@ class PasswordForgotPage(EmailFormPage):
         return outcome(request, kind="done", title="forgot_done_title", message="forgot_done", status=200)
 
 
-def page_view(view: type[View]) -> Callable[..., HttpResponse]:
+def page_view(view: type[View]) -> Callable[..., HttpResponseBase]:
     """The view function of a page class: its own CSRF check (see module doc), marked as HTML."""
     return html_page(csrf_exempt(page_csrf_protect(view.as_view())))
-
