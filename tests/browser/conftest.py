@@ -8,6 +8,7 @@ the emails the sink receives open as they are.
 from __future__ import annotations
 
 import re
+import signal
 import tempfile
 import time
 import uuid
@@ -81,13 +82,21 @@ class Site:
         return self.api.post("/api/v2/account/login", json={"email": email, "password": password})
 
 
+def quick_stop(gau_server: Any, url: str) -> None:
+    """Stop a server at once (SIGQUIT): a graceful stop waits for the browser's keep-alive connections."""
+    processes.stop(gau_server.servers[url], sig=signal.SIGQUIT)
+
+
 @pytest.fixture
 def site(gau_server: Any, celery_worker: Any, smtp: Any) -> Iterator[Site]:
     port = processes.free_port()
     url = gau_server(port=port, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    with httpx.Client(base_url=url, timeout=20) as client:
-        processes.wait_until(lambda: client.get("/healthz").status_code == 200, timeout=30, what="gau /healthz")
-        yield Site(url=url, api=client, smtp=smtp)
+    try:
+        with httpx.Client(base_url=url, timeout=20) as client:
+            processes.wait_until(lambda: client.get("/healthz").status_code == 200, timeout=30, what="gau /healthz")
+            yield Site(url=url, api=client, smtp=smtp)
+    finally:
+        quick_stop(gau_server, url)
 
 
 @pytest.fixture

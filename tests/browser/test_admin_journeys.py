@@ -4,6 +4,8 @@ an API key, preview a failed email and send it again."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from selenium.webdriver.common.by import By
@@ -16,6 +18,10 @@ from apps.email.models import OutboundEmail
 from tests.browser.conftest import PASSWORD, Site
 
 from .test_account_links import make_user
+
+#: Screenshots of the pages an operator sees, for a person to look at after a run.
+SHOTS = Path(tempfile.gettempdir()) / "gau-browser-shots"
+SHOTS.mkdir(exist_ok=True)
 
 
 def admin_sign_in(site: Site, browser: Any) -> None:
@@ -74,12 +80,13 @@ def test_find_a_user_verify_and_deactivate(site: Site, browser: Any, address: st
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 2  # the search matches both addresses; deactivate only ours
     browser.find_element(By.LINK_TEXT, address).click()
+    browser.save_screenshot(str(SHOTS / "admin-user.png"))
     links = browser.find_element(By.CSS_SELECTOR, ".field-operator_links").text
     assert "Sessions" in links
     assert "API keys" in links
     assert "Emails" in links
     browser.find_element(By.LINK_TEXT, "Sessions").click()
-    assert str(user.id) in browser.find_element(By.ID, "result_list").text
+    assert address in browser.find_element(By.ID, "result_list").text  # the user's one session
     search(browser, site, "account/user", address)
     for row in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr"):
         if f">{address}<" in row.get_attribute("innerHTML"):
@@ -103,7 +110,9 @@ def test_revoke_a_session_and_an_api_key(site: Site, browser: Any, address: str)
     assert site.api.get("/api/v2/account/me", headers={"X-API-Key": key.key}).status_code == 200
     admin_sign_in(site, browser)
 
-    search(browser, site, "authz/session", str(user.id))
+    search(browser, site, "authz/session", address)  # operators know people by their email
+    assert address in browser.find_element(By.ID, "result_list").text
+    browser.save_screenshot(str(SHOTS / "admin-sessions.png"))
     assert run_action(browser, "revoke") == "Revoked 1 session(s)."
     refresh = site.api.post("/api/v2/authz/token/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refresh.status_code == 401
@@ -112,6 +121,7 @@ def test_revoke_a_session_and_an_api_key(site: Site, browser: Any, address: str)
 
     search(browser, site, "authz/apikey", "ci deploy")
     assert "ci deploy" in browser.find_element(By.ID, "result_list").text
+    assert address in browser.find_element(By.ID, "result_list").text
     assert run_action(browser, "revoke") == "Revoked 1 key(s)."
     assert site.api.get("/api/v2/account/me", headers={"X-API-Key": key.key}).status_code == 401
 
@@ -129,6 +139,7 @@ def test_preview_and_retry_a_failed_email(site: Site, browser: Any, address: str
     admin_sign_in(site, browser)
     browser.get(f"{site.url}/admin/email/outboundemail/?status__exact=failed")
     browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a").click()
+    browser.save_screenshot(str(SHOTS / "admin-email-preview.png"))
     preview = browser.find_element(By.CSS_SELECTOR, ".field-preview").text
     assert "Subject:" in preview
     assert "password" in preview.lower()

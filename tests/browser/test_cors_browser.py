@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apps.account.models import User
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, quick_stop
 from tests.support import processes
 
 # Runs in the web app's page: sign in in cookie mode, then refresh with the cookie and the CSRF header.
@@ -91,3 +91,4 @@ def test_cookie_mode_from_an_allowed_origin_and_nothing_from_another(
     browser.get(f"{other_origin}/")
     blocked = browser.execute_async_script(COOKIE_MODE, api, "web@example.com", PASSWORD)
     assert blocked == {"error": "TypeError: Failed to fetch"}  # the browser refused: no CORS answer
+    quick_stop(gau_server, api)
