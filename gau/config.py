@@ -373,9 +373,7 @@ def load_cors_origins(env: Mapping[str, str] | None = None) -> list[str]:
         except ValueError:
             raise ConfigError("CORS_ALLOWED_ORIGINS", f"malformed port in {item!r}") from None
         if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
-            raise ConfigError(
-                "CORS_ALLOWED_ORIGINS", f"expected origins such as https://app.example.com, got {item!r}"
-            )
+            raise ConfigError("CORS_ALLOWED_ORIGINS", f"expected origins such as https://app.example.com, got {item!r}")
         if parts.query or parts.fragment or parts.username:
             raise ConfigError("CORS_ALLOWED_ORIGINS", f"an origin has no path, query or user: {item!r}")
         origins.append(f"{parts.scheme}://{parts.netloc}")

@@ -12,6 +12,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.account.admin import admin_login
 from gau import health
 
+admin.site.site_header = "Gau administration"
+admin.site.site_title = "Gau admin"
+admin.site.site_url = None  # no "view site" link: Gau has no home page
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -126,16 +126,25 @@ def test_revoke_a_session_and_an_api_key(site: Site, browser: Any, address: str)
     assert site.api.get("/api/v2/account/me", headers={"X-API-Key": key.key}).status_code == 401
 
 
-def test_preview_and_retry_a_failed_email(site: Site, browser: Any, address: str) -> None:
-    failed = OutboundEmail.objects.create(
+def failed_email(address: str, *, status: str = OutboundEmail.Status.FAILED) -> OutboundEmail:
+    """An email the pipeline gave up on (the SMTP server kept answering 451)."""
+    return OutboundEmail.objects.create(
         template="account/password_changed",
         to=address,
         context={"display_name": "Lan"},
-        status=OutboundEmail.Status.FAILED,
+        status=status,
         attempts=5,
         last_error="451 4.3.0 mailbox temporarily unavailable (gave up after 5 attempts)",
         idempotency_key=f"browser-test:{address}",
     )
+
+
+def delivered(row: OutboundEmail) -> bool:
+    return OutboundEmail.objects.get(id=row.id).status == OutboundEmail.Status.SENT
+
+
+def test_preview_and_retry_a_failed_email(site: Site, browser: Any, address: str) -> None:
+    failed = failed_email(address)
     admin_sign_in(site, browser)
     browser.get(f"{site.url}/admin/email/outboundemail/?status__exact=failed")
     browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a").click()
@@ -144,10 +153,19 @@ def test_preview_and_retry_a_failed_email(site: Site, browser: Any, address: str
     assert "Subject:" in preview
     assert "password" in preview.lower()
     assert "mailbox temporarily unavailable" in browser.find_element(By.CSS_SELECTOR, ".field-last_error").text
-    browser.get(f"{site.url}/admin/email/outboundemail/?status__exact=failed")
-    assert run_action(browser, "retry") == "1 email(s) queued again."
+    browser.find_element(By.ID, "retry-button").click()
+    message = WebDriverWait(browser, 15).until(lambda b: b.find_element(By.CSS_SELECTOR, "ul.messagelist li"))
+    assert message.text == "The email is queued again."
+    assert not browser.find_elements(By.ID, "retry-button")  # no longer failed
     site.smtp.wait_for(1)
     assert any(address in str(m["To"]) for m in site.smtp.messages())
-    WebDriverWait(browser, 20, poll_frequency=0.2).until(
-        lambda _: OutboundEmail.objects.get(id=failed.id).status == OutboundEmail.Status.SENT
-    )
+    WebDriverWait(browser, 20, poll_frequency=0.2).until(lambda _: delivered(failed))
+
+
+def test_retry_failed_emails_from_the_list(site: Site, browser: Any, address: str) -> None:
+    failed = failed_email(address, status=OutboundEmail.Status.SUPPRESSED)
+    admin_sign_in(site, browser)
+    browser.get(f"{site.url}/admin/email/outboundemail/?status__exact=suppressed")
+    assert run_action(browser, "retry") == "1 email(s) queued again."
+    WebDriverWait(browser, 20, poll_frequency=0.2).until(lambda _: delivered(failed))
+    assert any(address in str(m["To"]) for m in site.smtp.messages())
