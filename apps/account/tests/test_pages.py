@@ -318,3 +318,39 @@ def test_a_new_password_signs_in(issued: Any, api_client: Any) -> None:
     )
     assert new.status_code == 200
     assert new.json()["access_token"]
+
+
+def test_a_service_down_is_a_page_not_a_500(gau_server: Any, make_user: Any) -> None:
+    """A real server whose authz is remote and unreachable: the reset page answers 503 with a page."""
+    import httpx
+
+    from tests.support import processes
+
+    dead = f"http://127.0.0.1:{processes.free_port()}"
+    url = gau_server(GAU_SERVED_APPS="account,email", GAU_SERVICE_URLS=f"authz={dead}")
+    user = make_user()
+    _, secret = token_issue(user=user, purpose=P.PASSWORD_RESET)
+    with httpx.Client(base_url=url, timeout=20) as client:
+        page = client.get(f"/password/reset?token={secret}")
+        assert page.status_code == 200
+        csrf = CSRF_RE.search(page.text)
+        assert csrf
+        response = client.post(
+            f"/password/reset?token={secret}",
+            data={
+                "csrfmiddlewaretoken": csrf.group(1),
+                "token": secret,
+                "new_password": "a fresh passphrase 913",
+                "new_password2": "a fresh passphrase 913",
+            },
+            # the CSRF cookie is Secure (DEBUG off); a browser keeps it for 127.0.0.1, httpx does not
+            headers={
+                "Origin": "null",
+                "Sec-Fetch-Site": "same-origin",
+                "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+            },
+        )
+    assert response.status_code == 503
+    assert 'data-outcome="error"' in response.text
+    assert "Try again in a minute" in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
