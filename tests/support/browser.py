@@ -3,6 +3,7 @@
 ``make test`` runs ``python -m tests.support.browser --install`` first: when either is missing it installs
 them with apt-get (as root, where apt-get exists), else it says what is missing and how to install it and
 fails. The browser fixture (tests/browser/conftest.py) fails with the same message, never skips.
+``CHROMIUM_PATH`` / ``CHROMEDRIVER_PATH`` name other binaries.
 """
 
 from __future__ import annotations
@@ -43,12 +44,20 @@ def _which(names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _chosen(variable: str, names: tuple[str, ...]) -> str | None:
+    """``$variable`` when set (a path that must exist), else the first of ``names`` found."""
+    chosen = os.environ.get(variable, "").strip()
+    if chosen:
+        return chosen if Path(chosen).is_file() else None
+    return _which(names)
+
+
 def chromium_path() -> str | None:
-    return os.environ.get("GAU_TEST_CHROMIUM") or _which(CHROMIUM)
+    return _chosen("CHROMIUM_PATH", CHROMIUM)
 
 
 def chromedriver_path() -> str | None:
-    return os.environ.get("GAU_TEST_CHROMEDRIVER") or _which(CHROMEDRIVER)
+    return _chosen("CHROMEDRIVER_PATH", CHROMEDRIVER)
 
 
 def missing() -> list[str]:
