@@ -8,8 +8,9 @@ Every outcome is a page: done, expired (with a way to a new link), already used,
 
 CSRF: Django's token (cookie + form field) on every POST. The pages send ``Referrer-Policy:
 no-referrer`` (the token is in the URL), so a browser posts their forms with ``Origin: null``, which
-Django's middleware refuses; the pages' own check accepts that one value only when the browser also
-says ``Sec-Fetch-Site: same-origin`` (fetch metadata, which a page on another site cannot forge).
+Django's middleware refuses; the pages' own check accepts that one value unless the browser says the
+post came from elsewhere (``Sec-Fetch-Site`` other than ``same-origin``: fetch metadata, which a page on
+another site cannot forge). The CSRF token is checked as always.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ class PageCsrfMiddleware(CsrfViewMiddleware):
 
     def _origin_verified(self, request: HttpRequest) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
-            return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+            # Browsers without fetch metadata (older Safari) still have the token check, and these
+            # pages act on the link's token, never on a signed-in session, so CSRF could only make a
+            # browser use a link the attacker already holds.
+            return request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin"
         return bool(super()._origin_verified(request))  # type: ignore[misc]  # private in django-stubs
 
 

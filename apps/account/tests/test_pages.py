@@ -227,9 +227,22 @@ def test_post_without_csrf_is_refused_with_a_page(issued: Any) -> None:
         headers={"Origin": "https://evil.example"},
     )
     assert evil.status_code == 403
+    same_site = client.post(
+        "/verify-email",
+        {"csrfmiddlewaretoken": csrf.group(1), "token": secret},
+        headers={"Origin": "null", "Sec-Fetch-Site": "same-site"},
+    )
+    assert same_site.status_code == 403  # a sibling subdomain is another origin
     user.refresh_from_db()
     assert not user.email_verified
     assert AccountToken.objects.get(purpose=P.VERIFY_EMAIL).used_at is None
+    # a browser without fetch metadata (Origin: null, no Sec-Fetch-Site) and the right token gets through
+    legacy = client.post(
+        f"/verify-email?token={secret}",
+        {"csrfmiddlewaretoken": csrf.group(1), "token": secret},
+        headers={"Origin": "null"},
+    )
+    assert outcome_of(legacy) == "done"
 
 
 def test_email_change_page_shows_the_address_and_applies_it(issued: Any) -> None:
