@@ -4,6 +4,8 @@ security headers, and with a GET that never spends a token."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,9 @@ from apps.account.models import AccountToken, User
 from tests.browser.conftest import PASSWORD, Site
 
 NEW_PASSWORD = "a much better passphrase 2026"
+#: Screenshots of the pages a person sees, for a person to look at after a run.
+SHOTS = Path(tempfile.gettempdir()) / "gau-browser-shots"
+SHOTS.mkdir(exist_ok=True)
 
 
 def outcome(browser: Any) -> str:
@@ -50,6 +55,7 @@ def test_register_verify_in_the_browser_then_sign_in(site: Site, browser: Any, a
     browser.find_element(By.ID, "submit").click()
     assert outcome(browser) == "done"
     assert title(browser) == "Your address is confirmed"
+    browser.save_screenshot(str(SHOTS / "page-verified.png"))
     assert site.login(address).status_code == 200
     browser.get(link)  # the same link again
     assert outcome(browser) == "used"
@@ -148,6 +154,7 @@ def test_expired_link_offers_a_new_one(site: Site, browser: Any, address: str) -
     AccountToken.objects.filter(user__email=address).update(expires_at="2000-01-01T00:00:00Z")
     browser.get(link)
     assert outcome(browser) == "expired"
+    browser.save_screenshot(str(SHOTS / "page-expired.png"))
     browser.find_element(By.ID, "action").click()
     browser.find_element(By.ID, "email").send_keys(address)
     site.smtp.clear()

@@ -4,8 +4,6 @@ an API key, preview a failed email and send it again."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from selenium.webdriver.common.by import By
@@ -17,11 +15,7 @@ from apps.authz.services import authz_service
 from apps.email.models import OutboundEmail
 from tests.browser.conftest import PASSWORD, Site
 
-from .test_account_links import make_user
-
-#: Screenshots of the pages an operator sees, for a person to look at after a run.
-SHOTS = Path(tempfile.gettempdir()) / "gau-browser-shots"
-SHOTS.mkdir(exist_ok=True)
+from .test_account_links import SHOTS, make_user
 
 
 def admin_sign_in(site: Site, browser: Any) -> None:
