@@ -58,7 +58,7 @@ class PageCsrfMiddleware(CsrfViewMiddleware):
             # Browsers without fetch metadata (older Safari) still have the token check, and these
             # pages act on the link's token, never on a signed-in session, so CSRF could only make a
             # browser use a link the attacker already holds.
-            return request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin"
+            return bool(request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin")
         return bool(super()._origin_verified(request))  # type: ignore[misc]  # private in django-stubs
 
 
