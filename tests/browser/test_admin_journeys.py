@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyotp
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -56,6 +57,31 @@ def test_sign_in_with_a_wrong_password_shows_the_error(site: Site, browser: Any)
     note = WebDriverWait(browser, 15).until(lambda b: b.find_element(By.CSS_SELECTOR, "p.errornote"))
     assert "correct email and password" in note.text
     assert "/admin/login/" in browser.current_url
+
+
+def test_staff_with_totp_sign_in_with_a_code(site: Site, browser: Any) -> None:
+    from apps.account import mfa
+    from apps.account.models import TotpDevice
+
+    staff = User.objects.create_superuser(email="operator@example.com", password=PASSWORD)
+    secret, _ = mfa.setup(staff)
+    mfa.enable(staff, pyotp.TOTP(secret).now())
+    browser.get(f"{site.url}/admin/")
+    browser.find_element(By.ID, "id_username").send_keys("operator@example.com")
+    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
+    code_box = WebDriverWait(browser, 15).until(lambda b: b.find_element(By.ID, "id_code"))
+    browser.save_screenshot(str(SHOTS / "admin-mfa.png"))
+    assert "/admin/login/" in browser.current_url  # the password alone did not open the admin
+    code_box.send_keys("000000")
+    browser.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
+    error = WebDriverWait(browser, 15).until(lambda b: b.find_element(By.CSS_SELECTOR, ".errorlist"))
+    assert "not correct" in error.text
+    step = TotpDevice.objects.get(user=staff).last_used_step + 1  # the enabling code is spent
+    browser.find_element(By.ID, "id_code").send_keys(pyotp.TOTP(secret).at(step * 30))
+    browser.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda b: b.current_url.rstrip("/").endswith("/admin"))
+    assert "Gau administration" in browser.page_source
 
 
 def test_find_a_user_verify_and_deactivate(site: Site, browser: Any, address: str) -> None:
