@@ -47,8 +47,12 @@ Purpose = AccountToken.Purpose
 def link(path: str, token: str, locale: str | None = None) -> str:
     """An absolute link to a page carrying ``token`` and the email's language (``lang``), under
     ``ACCOUNT_LINK_BASE_URL``: Gau's hosted pages by default, or a product's own front end."""
-    lang = (locale or "en").split("-")[0].lower()
-    return f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/{path}?token={token}&lang={lang}"
+    return f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/{path}?token={token}&lang={link_lang(locale)}"
+
+
+def link_lang(locale: str | None) -> str:
+    """The ``lang`` a link carries: the language part of the recipient's locale (``vi-VN`` -> ``vi``)."""
+    return (locale or "en").replace("_", "-").split("-")[0].lower() or "en"
 
 
 def send_email(*, template: str, to: str, context: dict[str, Any], key: str, locale: str | None = None) -> None:
@@ -153,7 +157,7 @@ def register(*, email: str, password: str, display_name: str, locale: str | None
             context={
                 "display_name": existing.display_name or existing.email,
                 "login_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/login",
-                "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot",
+                "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot?lang={link_lang(existing.locale)}",
             },
             key=f"account:already-registered:{existing.id}:{uuid.uuid4()}",
             locale=existing.locale,
