@@ -151,13 +151,14 @@ def register(*, email: str, password: str, display_name: str, locale: str | None
     make_password(password)  # the same Argon2 work as creating the account
     # At most one such notice per address per hour: registering someone's address must not spam them.
     if existing is not None and throttle.once_per(f"already-registered:{email_key(email)}", 3600) is None:
+        base = settings.ACCOUNT_LINK_BASE_URL.rstrip("/")
         send_email(
             template="account/already_registered",
             to=existing.email,
             context={
                 "display_name": existing.display_name or existing.email,
-                "login_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/login",
-                "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot?lang={link_lang(existing.locale)}",
+                "login_url": f"{base}/login",
+                "reset_url": f"{base}/password/forgot?lang={link_lang(existing.locale)}",
             },
             key=f"account:already-registered:{existing.id}:{uuid.uuid4()}",
             locale=existing.locale,
