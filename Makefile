@@ -35,6 +35,7 @@ run: $(VENV)/.installed
 ## make test: lint, type checks, import contract, then the test suite against the real services
 test: $(VENV)/.installed-dev
 	$(PY) -m tests.support.services
+	$(PY) -m tests.support.browser --install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .

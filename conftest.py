@@ -402,8 +402,8 @@ class ServerFactory:
         self.tmp_path, self.s3, self.smtp = tmp_path, s3, smtp
         self.servers: dict[str, Any] = {}
 
-    def __call__(self, **env: str) -> str:
-        port = processes.free_port()
+    def __call__(self, port: int | None = None, **env: str) -> str:
+        port = port or processes.free_port()
         proc = processes.start(
             [
                 processes.PYTHON,

@@ -345,6 +345,9 @@ class AccountConfig:
     google_discovery_url: str | None
     google_client_id: str | None
     google_client_secret: str | None
+    link_base_url: str | None = None
+    cookie_samesite: str = "Strict"
+    cookie_domain: str | None = None
 
 
 def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
@@ -355,6 +358,13 @@ def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
     secret = env.get("GOOGLE_CLIENT_SECRET", "").strip() or None
     if (client_id is None) != (secret is None):
         raise ConfigError("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together")
+    link_base = env.get("ACCOUNT_LINK_BASE_URL", "").strip()
+    samesite = env.get("ACCOUNT_COOKIE_SAMESITE", "").strip().capitalize() or "Strict"
+    if samesite not in {"Strict", "Lax", "None"}:
+        raise ConfigError("ACCOUNT_COOKIE_SAMESITE", f"expected Strict, Lax or None, got {samesite!r}")
+    domain = env.get("ACCOUNT_COOKIE_DOMAIN", "").strip() or None
+    if domain is not None and ("/" in domain or ":" in domain or " " in domain):
+        raise ConfigError("ACCOUNT_COOKIE_DOMAIN", f"expected a domain such as .example.com, got {domain!r}")
     return AccountConfig(
         require_verified_email=_bool(env, "ACCOUNT_REQUIRE_VERIFIED_EMAIL", True),
         google_discovery_url=_http_url("GOOGLE_OIDC_DISCOVERY_URL", discovery)
@@ -362,4 +372,33 @@ def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
         else "https://accounts.google.com/.well-known/openid-configuration",
         google_client_id=client_id,
         google_client_secret=secret,
+        link_base_url=_http_url("ACCOUNT_LINK_BASE_URL", link_base) if link_base else None,
+        cookie_samesite=samesite,
+        cookie_domain=domain,
     )
+
+
+# --- CORS (browser apps on other origins): its own block for the same reason -------------------------
+
+
+def load_cors_origins(env: Mapping[str, str] | None = None) -> list[str]:
+    """``CORS_ALLOWED_ORIGINS``: a comma list of exact origins (``https://app.example.com``), none by
+    default. Credentials are allowed for these origins, so ``*`` (any origin) is refused."""
+    env = os.environ if env is None else env
+    origins: list[str] = []
+    for item in _list(env, "CORS_ALLOWED_ORIGINS", []):
+        if "*" in item or item == "null":
+            raise ConfigError(
+                "CORS_ALLOWED_ORIGINS", f"{item!r} is not allowed: name each origin (credentials are allowed)"
+            )
+        parts = urlsplit(item)
+        try:
+            parts.port  # noqa: B018  # raises on a malformed port
+        except ValueError:
+            raise ConfigError("CORS_ALLOWED_ORIGINS", f"malformed port in {item!r}") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+            raise ConfigError("CORS_ALLOWED_ORIGINS", f"expected origins such as https://app.example.com, got {item!r}")
+        if parts.query or parts.fragment or parts.username:
+            raise ConfigError("CORS_ALLOWED_ORIGINS", f"an origin has no path, query or user: {item!r}")
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins

@@ -16,6 +16,12 @@ logger = logging.getLogger("gau.errors")
 HTML_PREFIXES = ("/admin/", "/api/docs/", "/static/")
 
 
+def _is_html_page(request: HttpRequest) -> bool:
+    """A view marked ``html_page`` (the hosted account pages) answers its own HTML outcome pages."""
+    match = getattr(request, "resolver_match", None)
+    return match is not None and bool(getattr(match.func, "html_page", False))
+
+
 class JsonErrorMiddleware:
     """Rewrites non-JSON error responses outside the HTML apps into the one error shape."""
 
@@ -24,7 +30,7 @@ class JsonErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code < 400 or request.path.startswith(HTML_PREFIXES):
+        if response.status_code < 400 or request.path.startswith(HTML_PREFIXES) or _is_html_page(request):
             return response
         content_type = response.get("Content-Type", "")
         if content_type.startswith(("application/json", "application/problem+json")):

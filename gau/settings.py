@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gau.config import APP_NAMES, BASE_DIR, ConfigError, load
+from gau.config import APP_NAMES, BASE_DIR, ConfigError, load, load_cors_origins
 
 try:
     CONFIG = load()
+    _CORS_ORIGINS = load_cors_origins()
 except ConfigError as exc:  # one clear line, not a traceback
     sys.stderr.write(f"gau: configuration error: {exc}\n")
     raise SystemExit(2) from None
@@ -53,10 +54,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "storages",
+    "corsheaders",
     *[f"apps.{name}" for name in APP_NAMES],
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gau.middleware.JsonErrorMiddleware",
@@ -277,8 +280,9 @@ PASSWORD_HASHERS = [
 ACCOUNT_CONFIG = CONFIG.account
 #: Unverified addresses cannot sign in with a password while this is true.
 ACCOUNT_REQUIRE_VERIFIED_EMAIL = ACCOUNT_CONFIG.require_verified_email
-#: Where links in account emails point (the web app's pages that POST the token back to the API).
-ACCOUNT_LINK_BASE_URL = PUBLIC_BASE_URL
+#: Where links in account emails point: Gau's hosted pages on PUBLIC_BASE_URL (/verify-email, ...) by
+#: default, or a product's own front end, which then POSTs the token to the API.
+ACCOUNT_LINK_BASE_URL = ACCOUNT_CONFIG.link_base_url or PUBLIC_BASE_URL
 GOOGLE_OIDC_DISCOVERY_URL = ACCOUNT_CONFIG.google_discovery_url
 GOOGLE_CLIENT_ID = ACCOUNT_CONFIG.google_client_id
 GOOGLE_CLIENT_SECRET = ACCOUNT_CONFIG.google_client_secret
@@ -286,7 +290,41 @@ GOOGLE_CLIENT_SECRET = ACCOUNT_CONFIG.google_client_secret
 ACCOUNT_REFRESH_COOKIE = "gau_refresh"
 ACCOUNT_CSRF_COOKIE = "gau_csrf"
 ACCOUNT_COOKIE_SECURE = True
-ACCOUNT_COOKIE_SAMESITE = "Strict"
+#: Strict by default: still sent by a web app on a sibling subdomain (same site); None for another site.
+ACCOUNT_COOKIE_SAMESITE = ACCOUNT_CONFIG.cookie_samesite
+#: Unset: host-only cookies. ".example.com" lets app.example.com read the gau_csrf cookie.
+ACCOUNT_COOKIE_DOMAIN = ACCOUNT_CONFIG.cookie_domain
+#: The admin site's sign-in goes through the account rules (apps/account/admin.py); no /accounts/profile/.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+#: CSRF failures of the hosted pages render a page in their look; elsewhere Django's (JSON for the API).
+CSRF_FAILURE_VIEW = "apps.account.api.pages.csrf_failure"
+
+# --- CORS (django-cors-headers): browser apps on the origins listed in CORS_ALLOWED_ORIGINS ---------
+CORS_ALLOWED_ORIGINS = _CORS_ORIGINS
+CORS_ALLOW_CREDENTIALS = True  # cookie mode across subdomains; config refuses "*" for that reason
+#: Never on the internal RPC endpoints or the admin site.
+CORS_URLS_REGEX = r"^/(?!internal/|admin/).*$"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "if-none-match",
+    "if-match",
+    "range",
+    "x-api-key",
+    "x-csrf-token",
+    "x-device-id",
+    "tus-resumable",
+    "upload-length",
+    "upload-offset",
+    "upload-metadata",
+    "upload-checksum",
+    "upload-concat",
+    "upload-defer-length",
+)
+CORS_EXPOSE_HEADERS = ("etag", "location", "retry-after", "tus-resumable", "upload-offset", "upload-length")
+CORS_PREFLIGHT_MAX_AGE = 600
 
 # --- Uploads and image CDN (apps/upload, apps/cdn; see their READMEs) --------------------------
 UPLOAD_QUOTA_BYTES = CONFIG.upload_quota_bytes

@@ -9,11 +9,18 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.account.admin import admin_login
 from gau import health
+
+admin.site.site_header = "Gau administration"
+admin.site.site_title = "Gau admin"
+admin.site.site_url = None  # no "view site" link: Gau has no home page
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The admin's sign-in under the account rules (throttle, MFA, verified address, new-device notice).
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

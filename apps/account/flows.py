@@ -44,9 +44,15 @@ Purpose = AccountToken.Purpose
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def link(path: str, token: str) -> str:
-    """An absolute link to a page of the web app carrying ``token``."""
-    return f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/{path}?token={token}"
+def link(path: str, token: str, locale: str | None = None) -> str:
+    """An absolute link to a page carrying ``token`` and the email's language (``lang``), under
+    ``ACCOUNT_LINK_BASE_URL``: Gau's hosted pages by default, or a product's own front end."""
+    return f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/{path}?token={token}&lang={link_lang(locale)}"
+
+
+def link_lang(locale: str | None) -> str:
+    """The ``lang`` a link carries: the language part of the recipient's locale (``vi-VN`` -> ``vi``)."""
+    return (locale or "en").replace("_", "-").split("-")[0].lower() or "en"
 
 
 def send_email(*, template: str, to: str, context: dict[str, Any], key: str, locale: str | None = None) -> None:
@@ -61,7 +67,7 @@ def send_link(
     send_email(
         template=template,
         to=to or user.email,
-        context={"display_name": user.display_name or user.email, url_field: link(path, secret)},
+        context={"display_name": user.display_name or user.email, url_field: link(path, secret, user.locale)},
         key=f"account:{key}:{row.id}",
         locale=user.locale,
     )
@@ -145,13 +151,14 @@ def register(*, email: str, password: str, display_name: str, locale: str | None
     make_password(password)  # the same Argon2 work as creating the account
     # At most one such notice per address per hour: registering someone's address must not spam them.
     if existing is not None and throttle.once_per(f"already-registered:{email_key(email)}", 3600) is None:
+        base = settings.ACCOUNT_LINK_BASE_URL.rstrip("/")
         send_email(
             template="account/already_registered",
             to=existing.email,
             context={
                 "display_name": existing.display_name or existing.email,
-                "login_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/login",
-                "reset_url": f"{settings.ACCOUNT_LINK_BASE_URL.rstrip('/')}/password/forgot",
+                "login_url": f"{base}/login",
+                "reset_url": f"{base}/password/forgot?lang={link_lang(existing.locale)}",
             },
             key=f"account:already-registered:{existing.id}:{uuid.uuid4()}",
             locale=existing.locale,
@@ -229,14 +236,10 @@ def _lock_notice(user: User) -> None:
     )
 
 
-def login(
-    *, identifier: str, password: str, ip: str, user_agent: str = "", device_id: str | None = None
-) -> LoginResult:
-    """Check a password sign-in; issue tokens through authz, or ask for the second factor.
-
-    Raises LoginThrottledError (429), InvalidCredentialsError (401: wrong password, unknown or
-    deactivated account, all alike) or EmailNotVerifiedError (403, only after a correct password).
-    """
+def check_password_sign_in(*, identifier: str, password: str, ip: str) -> User:
+    """The first factor of every password sign-in (API and admin site), throttled per account + IP and
+    per IP. Raises LoginThrottledError or InvalidCredentialsError (wrong password, unknown or
+    deactivated account, all alike); emails an unlock link when a lock starts."""
     user = _find_login_user(identifier)
     account_key = str(user.id) if user is not None else throttle.account_key_for_identifier(identifier)
     wait = throttle.retry_after(account_key=account_key, ip=ip)
@@ -254,6 +257,18 @@ def login(
         raise InvalidCredentialsError()
     assert user is not None
     throttle.record_success(account_key=account_key, ip=ip)
+    return user
+
+
+def login(
+    *, identifier: str, password: str, ip: str, user_agent: str = "", device_id: str | None = None
+) -> LoginResult:
+    """Check a password sign-in; issue tokens through authz, or ask for the second factor.
+
+    Raises LoginThrottledError (429), InvalidCredentialsError (401: wrong password, unknown or
+    deactivated account, all alike) or EmailNotVerifiedError (403, only after a correct password).
+    """
+    user = check_password_sign_in(identifier=identifier, password=password, ip=ip)
     return _finish_sign_in(user, device_id=device_id, user_agent=user_agent, ip=ip, note_new_device=True)
 
 
@@ -286,8 +301,9 @@ def issue_for(user: User, *, device_id: str | None, user_agent: str, ip: str | N
     return pair
 
 
-def login_mfa(*, mfa_token: str, code: str, ip: str) -> TokenPairData:
-    """Complete a sign-in with a TOTP or recovery code; each code works once."""
+def _second_factor(*, mfa_token: str, code: str, ip: str) -> AccountToken:
+    """Check a TOTP or recovery code against a pending MFA step (throttled like the password) and use
+    the step's token; returns its row (user and the first step's device data)."""
     row = token_peek(secret=mfa_token, purpose=Purpose.MFA_LOGIN) if mfa_token else None
     if row is None:
         raise InvalidTokenError()
@@ -301,11 +317,55 @@ def login_mfa(*, mfa_token: str, code: str, ip: str) -> TokenPairData:
         raise InvalidMfaCodeError()
     if token_consume(secret=mfa_token, purpose=Purpose.MFA_LOGIN) is None:
         raise InvalidTokenError()
-    data = row.data
+    return row
+
+
+def login_mfa(*, mfa_token: str, code: str, ip: str) -> TokenPairData:
+    """Complete a sign-in with a TOTP or recovery code; each code works once."""
+    row = _second_factor(mfa_token=mfa_token, code=code, ip=ip)
+    user, data = row.user, row.data
     agent = str(data.get("user_agent") or "")
     pair = issue_for(user, device_id=data.get("device_id"), user_agent=agent, ip=data.get("ip"))
     note_device(user, device_id=data.get("device_id"), user_agent=agent, ip=data.get("ip"))
     return pair
+
+
+@dataclass(frozen=True)
+class StaffSignIn:
+    """The admin site's sign-in: the user to log in, or an MFA step whose token stays on the server."""
+
+    user: User | None = None
+    mfa_token: str | None = None
+
+
+def staff_sign_in(*, identifier: str, password: str, ip: str, user_agent: str, device_id: str | None) -> StaffSignIn:
+    """The admin site's password step, under the API's rules: the same throttle and unlock email, the
+    verified-address rule, the second factor when enabled and the new-device notice. Only staff get
+    through; anyone else gets InvalidCredentialsError (after the password check, so it is not free)."""
+    user = check_password_sign_in(identifier=identifier, password=password, ip=ip)
+    if not user.is_staff:
+        raise InvalidCredentialsError()
+    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerifiedError()
+    if mfa.is_enabled(user):
+        _, secret = token_issue(
+            user=user,
+            purpose=Purpose.MFA_LOGIN,
+            data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip, "staff": True},
+        )
+        return StaffSignIn(mfa_token=secret)
+    note_device(user, device_id=device_id, user_agent=user_agent, ip=ip)
+    return StaffSignIn(user=user)
+
+
+def staff_sign_in_mfa(*, mfa_token: str, code: str, ip: str) -> User:
+    """The admin site's second step: a TOTP or recovery code for the pending step; returns the user."""
+    row = _second_factor(mfa_token=mfa_token, code=code, ip=ip)
+    user, data = row.user, row.data
+    if not data.get("staff") or not user.is_staff or not user.is_active:
+        raise InvalidTokenError()
+    note_device(user, device_id=data.get("device_id"), user_agent=str(data.get("user_agent") or ""), ip=data.get("ip"))
+    return user
 
 
 def unlock(*, token: str) -> None:

@@ -69,3 +69,18 @@ def token_consume(*, secret: str, purpose: str) -> AccountToken | None:
 def token_revoke_all(*, user: User, purpose: str) -> int:
     """Mark every live token of ``purpose`` for ``user`` used (e.g. older reset links after a reset)."""
     return AccountToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
+
+
+def token_state(*, secret: str, purpose: str) -> str:
+    """What a link's token is now, without using it: ``live``, ``expired``, ``used`` or ``invalid``
+    (unknown, malformed or meant for another purpose). Hosted pages use it to say what happened."""
+    if not secret or len(secret) > 200:
+        return "invalid"
+    row = AccountToken.objects.filter(token_hash=digest(secret), purpose=purpose).first()
+    if row is None:
+        return "invalid"
+    if row.used_at is not None:
+        return "used"
+    if row.expires_at <= timezone.now():
+        return "expired"
+    return "live"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,13 +11,38 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apps.account.services import account_service
 from apps.authz.models import ApiKey, Role, Session, SigningKey, UserRole
 from apps.authz.services import authz_service
 
+_shown = threading.local()  # the emails of the users on the page being rendered (admin instances are shared)
+
+
+class UserByEmailMixin:
+    """Operators know a person by email: search by it, and show it next to the user id (one batched call
+    to the account interface per page)."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        term = search_term.strip()
+        if "@" in term:
+            user = account_service.get_user_by_email(email=term)
+            return queryset.filter(user_id=user.id if user else uuid.UUID(int=0)), False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)  # type: ignore[misc]
+        ids = list({row.user_id for row in changelist.result_list})
+        _shown.emails = {u.id: u.email for u in account_service.get_users(user_ids=ids)} if ids else {}
+        return changelist
+
+    @admin.display(description="user")
+    def user_email(self, obj: Any) -> str:
+        return str(getattr(_shown, "emails", {}).get(obj.user_id, obj.user_id))
+
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("id", "user_id", "device_id", "ip", "created_at", "last_used_at", "revoked_at", "revoked_reason")
+class SessionAdmin(UserByEmailMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("id", "user_email", "device_id", "ip", "created_at", "last_used_at", "revoked_at", "revoked_reason")
     list_filter = ("revoked_reason", "created_at")
     search_fields = ("=id", "=user_id", "device_id", "ip", "user_agent")
     readonly_fields = [f.name for f in Session._meta.fields]
@@ -47,8 +74,8 @@ class UserRoleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "prefix", "user_id", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+class ApiKeyAdmin(UserByEmailMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "prefix", "user_email", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at", "created_at")
     search_fields = ("=user_id", "prefix", "name")
     readonly_fields = ("id", "user_id", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")

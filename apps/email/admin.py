@@ -1,12 +1,14 @@
-"""Admin for the outbox (filters, rendered preview, retry action) and the suppression list."""
+"""Admin for the outbox (filters, rendered preview, retry action and button) and the suppression list."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from apps.email.models import OutboundEmail, Suppression
@@ -69,8 +71,31 @@ class OutboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ("Preview", {"fields": ("preview",)}),
     )
 
+    change_form_template = "admin/email/outboundemail/change_form.html"
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows are written by email_service.send only
+
+    def get_urls(self) -> list[URLPattern]:
+        retry = path(
+            "<uuid:object_id>/retry/",
+            self.admin_site.admin_view(self.retry_one),
+            name="email_outboundemail_retry",
+        )
+        return [retry, *super().get_urls()]
+
+    def retry_one(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "Send again" button of a failed or suppressed email's page (POST only)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        count = retry_rows(OutboundEmail.objects.filter(pk=object_id))
+        if count:
+            self.message_user(request, "The email is queued again.", messages.SUCCESS)
+        else:
+            self.message_user(request, "Only failed or suppressed emails can be sent again.", messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:email_outboundemail_change", args=[object_id]))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

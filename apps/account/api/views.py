@@ -76,7 +76,11 @@ def token_response(pair: TokenPairData, *, cookie: bool, status_code: int = 200)
         settings.ACCOUNT_REFRESH_COOKIE, pair.refresh_token, httponly=True, path=REFRESH_COOKIE_PATH, **common
     )
     # Double-submit CSRF token: readable by the page's script, which echoes it in X-CSRF-Token.
-    response.set_cookie(settings.ACCOUNT_CSRF_COOKIE, csrf, httponly=False, path="/", **common)
+    # A web app on a sibling subdomain reads it when ACCOUNT_COOKIE_DOMAIN names the parent domain; any
+    # client may instead keep the csrf_token of this body in memory.
+    response.set_cookie(
+        settings.ACCOUNT_CSRF_COOKIE, csrf, httponly=False, path="/", domain=settings.ACCOUNT_COOKIE_DOMAIN, **common
+    )
     return response
 
 
@@ -90,7 +94,7 @@ def check_csrf(request: Request) -> None:
 
 def clear_cookies(response: Response) -> None:
     response.delete_cookie(settings.ACCOUNT_REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
-    response.delete_cookie(settings.ACCOUNT_CSRF_COOKIE, path="/")
+    response.delete_cookie(settings.ACCOUNT_CSRF_COOKIE, path="/", domain=settings.ACCOUNT_COOKIE_DOMAIN)
 
 
 class PublicApi(APIView):
