@@ -321,6 +321,8 @@ class AccountConfig:
     google_discovery_url: str | None
     google_client_id: str | None
     google_client_secret: str | None
+    #: ``ACCOUNT_DELETION_RETRY_DELAYS``: seconds between passes of a pending ``DELETE me`` (last repeats).
+    deletion_retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 3600)
 
 
 def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
@@ -331,6 +333,15 @@ def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
     secret = env.get("GOOGLE_CLIENT_SECRET", "").strip() or None
     if (client_id is None) != (secret is None):
         raise ConfigError("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together")
+    delays_raw = env.get("ACCOUNT_DELETION_RETRY_DELAYS", "").strip()
+    try:
+        delays = tuple(int(x) for x in delays_raw.split(",") if x.strip()) or (10, 60, 300, 1800, 3600)
+    except ValueError:
+        raise ConfigError(
+            "ACCOUNT_DELETION_RETRY_DELAYS", f"expected comma-separated seconds, got {delays_raw!r}"
+        ) from None
+    if any(d < 0 for d in delays):
+        raise ConfigError("ACCOUNT_DELETION_RETRY_DELAYS", f"expected non-negative seconds, got {delays_raw!r}")
     return AccountConfig(
         require_verified_email=_bool(env, "ACCOUNT_REQUIRE_VERIFIED_EMAIL", True),
         google_discovery_url=_http_url("GOOGLE_OIDC_DISCOVERY_URL", discovery)
@@ -338,4 +349,5 @@ def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
         else "https://accounts.google.com/.well-known/openid-configuration",
         google_client_id=client_id,
         google_client_secret=secret,
+        deletion_retry_delays=delays,
     )
