@@ -226,8 +226,11 @@ class Client:
         elif op == "cdn_hit":
             response = await self.call(op, "GET", f"/images/{key}?w=320&format=webp")
         elif op == "cdn_miss":
-            width = self.rnd.randrange(100, 1100)
-            response = await self.call(op, "GET", f"/images/{key}?w={width}&q={self.rnd.randrange(40, 90)}")
+            # A variant not made yet (mostly: the allowed widths x qualities x formats are finite).
+            width = self.rnd.choice([w for w in self.ctx["widths"] if 64 <= w <= 1200])
+            quality = self.rnd.choice(self.ctx["qualities"])
+            fmt = self.rnd.choice(("webp", "jpeg"))
+            response = await self.call(op, "GET", f"/images/{key}?w={width}&q={quality}&format={fmt}")
         elif op == "upload":
             self.uploads += 1
             data = jpeg(self.index * 1_000_000 + self.uploads)
@@ -249,7 +252,13 @@ class Client:
             self.token = None  # signed out (e.g. revoked): sign in again
 
     async def run(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
+        # Until the deadline, and at least 3 s past the last fault (a slow worker start-up on a loaded
+        # machine must not leave the Redis restart without traffic).
+        while True:
+            now = time.monotonic()
+            done_at = self.ctx.get("faults_done_at")
+            if now >= deadline and done_at is not None and now >= done_at + 3:
+                return
             await self.step()
 
 
@@ -274,6 +283,7 @@ async def faults(ctx: dict[str, Any], duration: float) -> None:
     await asyncio.sleep(2)
     await asyncio.to_thread(redis.start)
     note("redis restarted (empty)")
+    ctx["faults_done_at"] = time.monotonic()
 
 
 async def drive(base_url: str, users: list[tuple[str, str]], ctx: dict[str, Any], duration: float) -> None:
@@ -424,6 +434,7 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
 
         from apps.account.models import User
         from apps.authz.services import authz_service
+        from apps.cdn.imaging import allowed_dimensions, allowed_qualities
         from apps.upload.services import upload_service
         from gau.celery import app as celery_app
 
@@ -492,7 +503,14 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
 
         since = timezone.now()
         stats = Stats()
-        ctx: dict[str, Any] = {"stats": stats, "image_key": image_key, "worker": worker, "redis": redis}
+        ctx: dict[str, Any] = {
+            "stats": stats,
+            "image_key": image_key,
+            "worker": worker,
+            "redis": redis,
+            "widths": allowed_dimensions(),
+            "qualities": allowed_qualities(),
+        }
         print(f"  load: {clients} clients for {duration:.0f}s against {server.url}", flush=True)
         asyncio.run(drive(server.url, users, ctx, duration))
         elapsed = time.monotonic() - stats.started
@@ -511,6 +529,11 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
         print(f"  {op:<9} {len(values):>6} {pct(values, 50):>8.1f} {pct(values, 99):>8.1f}  {codes}", flush=True)
     for line in stats.unexpected[:20]:
         print(f"  UNEXPECTED {line}", flush=True)
+    if stats.unexpected:  # what the server logged for them: the distinct exception lines
+        log = server.log_path.read_text(errors="replace").splitlines()
+        causes = Counter(x.strip() for x in log if x and not x.startswith((" ", "Traceback")) and "Error" in x)
+        for cause, n in causes.most_common(8):
+            print(f"  SERVER LOG ({n}x) {cause[:300]}", flush=True)
     for line in (email_problems + upload_problems)[:20]:
         print(f"  LOST {line}", flush=True)
     failures = len(stats.unexpected) + lost_emails + lost_uploads
