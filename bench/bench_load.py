@@ -84,6 +84,7 @@ class Stats:
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     unexpected: list[str] = field(default_factory=list)
     allowed_503: Counter[str] = field(default_factory=Counter)
+    allowed_503_at: list[float] = field(default_factory=list)
     uploads: list[tuple[str, str]] = field(default_factory=list)  # (file id, url)
     events: list[str] = field(default_factory=list)
     started: float = 0.0
@@ -102,6 +103,7 @@ class Stats:
                 code = response.json()["error"]["code"]
             if response.status_code == 503 and code in ALLOWED_503 and response.headers.get("Retry-After"):
                 self.allowed_503[code] += 1
+                self.allowed_503_at.append(at)
             else:
                 self.unexpected.append(f"{at:6.1f}s {op}: {response.status_code} {response.text[:200]}")
 
@@ -522,6 +524,11 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
     total = len(all_latencies)
     throughput = total / elapsed if elapsed else 0.0
     print(f"  faults: {'; '.join(stats.events)}", flush=True)
+    if stats.allowed_503_at:
+        print(
+            f"  fail-closed 503s between {min(stats.allowed_503_at):.1f}s and {max(stats.allowed_503_at):.1f}s",
+            flush=True,
+        )
     print(f"  {'op':<9} {'count':>6} {'p50 ms':>8} {'p99 ms':>8}  statuses", flush=True)
     for op in sorted(stats.latencies):
         values = stats.latencies[op]
