@@ -289,7 +289,9 @@ async def faults(ctx: dict[str, Any], duration: float) -> None:
 
 
 async def drive(base_url: str, users: list[tuple[str, str]], ctx: dict[str, Any], duration: float) -> None:
-    limits = httpx.Limits(max_connections=len(users), max_keepalive_connections=len(users))
+    # Idle connections are dropped by the client (2 s) before the server's keep-alive (5 s) closes them,
+    # so a request never races the server's close.
+    limits = httpx.Limits(max_connections=len(users), max_keepalive_connections=len(users), keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
         clients = [Client(i, http, user, ctx) for i, user in enumerate(users)]
         ctx["stats"].started = time.monotonic()
@@ -492,7 +494,12 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
         )
         beat.start()
         children.append(beat)
-        server = lib.start_server("load", env=env, workers=2, threads=8)
+        # The Dockerfile's gunicorn settings (timeout, keep-alive, heartbeat files in /dev/shm).
+        production = ["--timeout", "30", "--graceful-timeout", "25", "--keep-alive", "5"]
+        shm = "/dev/shm"  # noqa: S108  # gunicorn's heartbeat files, as in the Dockerfile
+        if Path(shm).is_dir():
+            production += ["--worker-tmp-dir", shm]
+        server = lib.start_server("load", env=env, workers=2, threads=8, extra_args=production)
         gunicorn = Proc("gunicorn", [], {}, None)
         gunicorn.proc = server.proc
         children.append(gunicorn)
@@ -538,7 +545,12 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
         print(f"  UNEXPECTED {line}", flush=True)
     if stats.unexpected:  # what the server logged for them: the distinct exception lines
         log = server.log_path.read_text(errors="replace").splitlines()
-        causes = Counter(x.strip() for x in log if x and not x.startswith((" ", "Traceback")) and "Error" in x)
+        notable = ("Error", "WORKER TIMEOUT", "SIGKILL", "Booting worker", "exited")
+        causes = Counter(
+            x.strip()[24:] if x[:4].isdigit() or x.startswith("[") else x.strip()
+            for x in log
+            if x and not x.startswith((" ", "Traceback")) and any(n in x for n in notable)
+        )
         for cause, n in causes.most_common(8):
             print(f"  SERVER LOG ({n}x) {cause[:300]}", flush=True)
     for line in (email_problems + upload_problems)[:20]:
