@@ -44,7 +44,14 @@ def finish_deletion(request_id: str) -> str:
     return deletion.finish(uuid.UUID(request_id))
 
 
-@shared_task(name="account.sweep_deletions", base=SafeTask, acks_late=True, ignore_result=True, time_limit=120)
+@shared_task(
+    name="account.sweep_deletions",
+    base=SafeTask,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
 def sweep_deletions() -> int:
     """Publish a pass for every due deletion request (beat, every ACCOUNT_DELETION["SWEEP_INTERVAL"] s)."""
     from apps.account import deletion

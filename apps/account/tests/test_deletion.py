@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.test.utils import override_settings
+from django.utils import timezone
 
 from apps.account.models import DeletionRequest, DeletionStep, User
 from apps.account.tests.conftest import PASSWORD, KanbanCalls
@@ -149,6 +149,7 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
 @pytest.mark.live
 @pytest.mark.worker
 def test_split_delete_me_with_upload_stopped_completes_when_upload_returns(
+    *,
     api_client,
     make_user,
     gau_server: ServerFactory,
@@ -191,4 +192,35 @@ def test_split_delete_me_with_upload_stopped_completes_when_upload_returns(
     gau_server.restart(upload_url)
     _wait(lambda: not DeletionRequest.objects.filter(user_id=user.id).exists(), 30, "the deletion to finish")
     assert upload_service.get_file(file_id=file.id) is None  # asked of the upload process over HTTP
+    _assert_nothing_left(user.id, address, token, s3, keys_before)
+
+
+@pytest.mark.worker
+def test_beat_sweeper_finishes_a_deletion_left_pending(
+    *, api_client, make_user, celery_worker, kanban_calls: KanbanCalls, s3: S3Server, settings, monkeypatch
+) -> None:
+    """A pass that failed with a delay too long for a broker countdown is left to the sweeper: the
+    ``account.sweep_deletions`` beat task, run by the real worker, publishes it once due and the worker
+    finishes it."""
+    from apps.account.tasks import sweep_deletions
+
+    settings.ACCOUNT_DELETION = {"RETRY_DELAYS": (7200,), "JITTER": 0.0}  # beyond MAX_COUNTDOWN: no publish
+    keys_before = set(s3.keys())
+    user = make_user()
+    address = user.email
+    upload_service.create_file(owner_id=user.id, purpose="avatar", filename="a.jpg", data=image_bytes())
+    client, token = _signed_in(api_client, user)
+
+    def down(self: Any, *, owner_id: uuid.UUID) -> int:
+        raise ServiceUnavailableError("upload is down")
+
+    with monkeypatch.context() as patched:  # down in this process only; the worker's upload works
+        patched.setattr(type(upload_service.local()), "delete_user_files", down)  # type: ignore[attr-defined]
+        assert client.delete(ME).status_code == 204
+    assert _steps(user.id)["upload"].done_at is None
+
+    assert sweep_deletions.apply().get() == 0  # not due for two hours: nothing to publish
+    DeletionRequest.objects.filter(user_id=user.id).update(next_attempt_at=timezone.now())  # ... time passes
+    sweep_deletions.delay()  # what beat publishes every ACCOUNT_DELETION["SWEEP_INTERVAL"] seconds
+    _wait(lambda: not DeletionRequest.objects.filter(user_id=user.id).exists(), 30, "the worker to finish")
     _assert_nothing_left(user.id, address, token, s3, keys_before)
