@@ -151,7 +151,7 @@ def kanban_calls(monkeypatch: pytest.MonkeyPatch) -> KanbanCalls:
     """
     from apps.kanban.services import kanban_service
 
-    impl = type(kanban_service.local())  # type: ignore[attr-defined]
+    impl = type(kanban_service.local())
     calls = KanbanCalls(deleted=[], exported=[])
     real_delete, real_export = impl.delete_user_data, impl.export_user_data
 

@@ -64,7 +64,7 @@ def test_delete_me_with_upload_failing_is_recorded_and_finished_later(
     assert set(s3.keys()) != keys_before
     client, token = _signed_in(api_client, user)
 
-    impl = type(upload_service.local())  # type: ignore[attr-defined]
+    impl = type(upload_service.local())
 
     def down(self: Any, *, owner_id: uuid.UUID) -> int:
         raise ServiceUnavailableError("upload is down")
@@ -215,7 +215,7 @@ def test_beat_sweeper_finishes_a_deletion_left_pending(
         raise ServiceUnavailableError("upload is down")
 
     with monkeypatch.context() as patched:  # down in this process only; the worker's upload works
-        patched.setattr(type(upload_service.local()), "delete_user_files", down)  # type: ignore[attr-defined]
+        patched.setattr(type(upload_service.local()), "delete_user_files", down)
         assert client.delete(ME).status_code == 204
     assert _steps(user.id)["upload"].done_at is None
 
