@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.account.models import ExternalIdentity, User
+from apps.account.models import DeletionRequest, DeletionStep, ExternalIdentity, User
 
 
 @admin.register(User)
@@ -47,3 +47,30 @@ class ExternalIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["provider"]
     search_fields = ["email", "subject", "user__email"]
     readonly_fields = ["user", "provider", "issuer", "subject", "email", "created_at"]
+
+
+class DeletionStepInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = DeletionStep
+    extra = 0
+    can_delete = False
+    fields = ("name", "done_at", "attempts", "last_error", "updated_at")
+    readonly_fields = fields
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Account deletions whose calls to the other apps have not all succeeded yet (the DELETE me outbox).
+
+    Read-only: the task, the beat sweeper or ``manage.py account_finish_deletions`` drive them."""
+
+    list_display = ["user_id", "attempts", "next_attempt_at", "created_at"]
+    search_fields = ["user_id"]
+    readonly_fields = ["user_id", "attempts", "next_attempt_at", "leased_until", "created_at", "updated_at"]
+    exclude = ["address", "lease_token"]
+    inlines = [DeletionStepInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

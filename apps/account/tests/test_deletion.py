@@ -224,3 +224,29 @@ def test_beat_sweeper_finishes_a_deletion_left_pending(
     sweep_deletions.delay()  # what beat publishes every ACCOUNT_DELETION["SWEEP_INTERVAL"] seconds
     _wait(lambda: not DeletionRequest.objects.filter(user_id=user.id).exists(), 30, "the worker to finish")
     _assert_nothing_left(user.id, address, token, s3, keys_before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_lists_pending_deletions_read_only(api_client, make_user, monkeypatch) -> None:
+    from django.test import Client
+
+    user = make_user()
+    client, _ = _signed_in(api_client, user)
+
+    def down(self: Any, *, owner_id: uuid.UUID) -> int:
+        raise ServiceUnavailableError("upload is down")
+
+    monkeypatch.setattr(type(upload_service.local()), "delete_user_files", down)
+    assert client.delete(ME).status_code == 204
+    request = DeletionRequest.objects.get(user_id=user.id)
+    admin_user = User.objects.create_superuser(email="root@example.com", password="correct horse battery")
+    browser = Client()
+    browser.force_login(admin_user)
+    listing = browser.get("/admin/account/deletionrequest/")
+    assert listing.status_code == 200
+    assert str(user.id).encode() in listing.content
+    detail = browser.get(f"/admin/account/deletionrequest/{request.pk}/change/")
+    assert detail.status_code == 200
+    assert b"upload is down" in detail.content
+    assert user.email.encode() not in detail.content  # the address it holds is not shown
+    assert browser.get("/admin/account/deletionrequest/add/").status_code == 403
