@@ -24,7 +24,12 @@ _wrote: contextvars.ContextVar[bool] = contextvars.ContextVar("gau_db_wrote", de
 
 
 def reset_pin(**kwargs: Any) -> None:
-    """Forget the previous request's/task's writes (connected to request_started and task_prerun)."""
+    """Forget the previous request's/task's writes (connected to request_started and task_prerun).
+
+    Not for an eager task (no broker): it runs inside the caller's request, whose writes still count."""
+    task = kwargs.get("task")
+    if task is not None and getattr(getattr(task, "request", None), "is_eager", False):
+        return
     _wrote.set(False)
 
 

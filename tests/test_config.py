@@ -88,6 +88,8 @@ def test_real_parts_by_url() -> None:
         ({**BASE, "UPLOAD_QUOTA_BYTES": "1GB"}, "UPLOAD_QUOTA_BYTES"),
         ({**BASE, "ACCOUNT_REQUIRE_VERIFIED_EMAIL": "perhaps"}, "ACCOUNT_REQUIRE_VERIFIED_EMAIL"),
         ({**BASE, "GOOGLE_CLIENT_ID": "abc"}, "GOOGLE_CLIENT_ID"),
+        ({**BASE, "ACCOUNT_DELETION_RETRY_DELAYS": "10,later"}, "ACCOUNT_DELETION_RETRY_DELAYS"),
+        ({**BASE, "ACCOUNT_DELETION_RETRY_DELAYS": "10,-1"}, "ACCOUNT_DELETION_RETRY_DELAYS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -106,3 +108,8 @@ def test_start_up_fails_with_one_clear_line() -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "gau: configuration error: PORT: expected an integer, got 'eighty'\n"
+
+
+def test_account_deletion_retry_delays() -> None:
+    assert load(BASE).account.deletion_retry_delays == (10, 60, 300, 1800, 3600)
+    assert load({**BASE, "ACCOUNT_DELETION_RETRY_DELAYS": "1, 5,60"}).account.deletion_retry_delays == (1, 5, 60)

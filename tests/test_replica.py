@@ -141,3 +141,15 @@ def test_reused_refresh_token_is_detected_although_the_replica_has_the_old_row(
     session = Session.objects.using("default").get(id=first.session_id)
     assert session.revoked_at is not None
     assert authz_service.list_sessions(user_id=user.id)[0].revoked_at is not None
+
+
+def test_an_eager_task_keeps_the_requests_pin(lagging_replica: None) -> None:
+    """Without a broker a task runs inside the request that queued it: its start must not unpin the request."""
+    from types import SimpleNamespace
+
+    User.objects.filter(email="nobody@example.com").update(display_name="x")  # a write: pinned
+    assert User.objects.all().db == "default"
+    dbrouters.reset_pin(task=SimpleNamespace(request=SimpleNamespace(is_eager=True)))
+    assert User.objects.all().db == "default"
+    dbrouters.reset_pin(task=SimpleNamespace(request=SimpleNamespace(is_eager=False)))  # a worker's next task
+    assert User.objects.all().db == REPLICA
