@@ -237,5 +237,8 @@ def run_due(*, include_not_due: bool = False) -> dict[str, int]:
 
 
 def start_after_commit(request_id: uuid.UUID) -> None:
-    """Run the first pass as soon as the current transaction commits."""
-    transaction.on_commit(lambda: finish(request_id))
+    """Run the first pass as soon as the current transaction commits.
+
+    ``robust``: whatever goes wrong in that pass is logged, not raised into the request that has already
+    committed the deletion; the request stays due and the sweeper runs it."""
+    transaction.on_commit(lambda: finish(request_id), robust=True)

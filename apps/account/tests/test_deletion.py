@@ -250,3 +250,30 @@ def test_admin_lists_pending_deletions_read_only(api_client, make_user, monkeypa
     assert b"upload is down" in detail.content
     assert user.email.encode() not in detail.content  # the address it holds is not shown
     assert browser.get("/admin/account/deletionrequest/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_in_the_first_pass_leaves_the_deletion_to_the_sweeper(
+    api_client, make_user, kanban_calls: KanbanCalls, monkeypatch
+) -> None:
+    """The deletion is committed before the first pass: a defect there is logged, the answer is still 204."""
+    from apps.account import deletion
+
+    user = make_user()
+    client, token = _signed_in(api_client, user)
+    real_drive = deletion.drive
+
+    def crash(request_id: uuid.UUID) -> tuple[str, float]:
+        raise RuntimeError("the first pass crashed")
+
+    monkeypatch.setattr(deletion, "drive", crash)
+    assert client.delete(ME).status_code == 204
+    assert DeletionRequest.objects.filter(user_id=user.id).exists()
+    assert deletion.due() == [DeletionRequest.objects.get(user_id=user.id).pk]  # due now, not leased
+
+    monkeypatch.setattr(deletion, "drive", real_drive)
+    call_command("account_finish_deletions")
+    assert not DeletionRequest.objects.filter(user_id=user.id).exists()
+    assert kanban_calls.deleted == [user.id]
+    with pytest.raises(UnauthenticatedError):
+        authz_service.authenticate_token(access_token=token)
