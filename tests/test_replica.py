@@ -6,6 +6,9 @@ primary): it gets the primary's rows only when the test "replicates", so it lags
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,16 +38,42 @@ def _conninfo(settings_dict: dict[str, Any], name: str) -> dict[str, Any]:
     }
 
 
+def _copy_schema(primary: dict[str, Any], name: str) -> None:
+    """The primary's schema (no rows) into database ``name``: ``pg_dump --schema-only | psql``.
+
+    Not ``CREATE DATABASE ... TEMPLATE``: that needs the test database without other sessions, and the
+    session's Celery worker may hold one."""
+    missing = [tool for tool in ("pg_dump", "psql") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"the replica test needs {' and '.join(missing)} (Debian: apt-get install postgresql-client)")
+    info = _conninfo(primary, primary["NAME"])
+    env = {**os.environ, "PGPASSWORD": info["password"] or ""}
+    common = ["-h", str(info["host"]), "-p", str(info["port"]), "-U", info["user"]]
+    dump = subprocess.run(
+        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", *common, "-d", primary["NAME"]],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", *common, "-d", name],
+        input=dump.stdout,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+
+
 @pytest.fixture(scope="session")
 def replica_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
     """A second database with the test database's schema, registered as the ``replica`` alias."""
     with django_db_blocker.unblock():
         primary = dict(connections["default"].settings_dict)
         name = f"{primary['NAME']}_replica"
-        connections.close_all()  # CREATE DATABASE ... TEMPLATE needs the template without sessions
         with psycopg.connect(**_conninfo(primary, "postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        _copy_schema(primary, name)
         connections.settings[REPLICA] = {**primary, "NAME": name, "TEST": {**primary["TEST"], "NAME": name}}
     try:
         yield name
