@@ -401,9 +401,17 @@ class ServerFactory:
     def __init__(self, tmp_path: Path, s3: S3Server, smtp: SmtpSink) -> None:
         self.tmp_path, self.s3, self.smtp = tmp_path, s3, smtp
         self.servers: dict[str, Any] = {}
+        self.envs: dict[str, dict[str, str]] = {}
 
     def __call__(self, port: int | None = None, **env: str) -> str:
-        port = port or processes.free_port()
+        return self._start(port or processes.free_port(), env)
+
+    def restart(self, url: str) -> None:
+        """Start a server stopped with :meth:`stop` again, on the same port with the same environment."""
+        processes.stop(self.servers[url])
+        self._start(int(url.rsplit(":", 1)[1]), self.envs[url])
+
+    def _start(self, port: int, env: dict[str, str]) -> str:
         proc = processes.start(
             [
                 processes.PYTHON,
@@ -424,6 +432,7 @@ class ServerFactory:
         )
         url = f"http://127.0.0.1:{port}"
         self.servers[url] = proc
+        self.envs[url] = env
         processes.wait_until(lambda: processes.port_open("127.0.0.1", port), timeout=30, what="gunicorn", proc=proc)
         return url
 

@@ -271,11 +271,12 @@ def start_server(
     app: str = "gau.wsgi",
     health_path: str = "/healthz",
     timeout: float = 60,
+    extra_args: Sequence[str] = (),
 ) -> Server:
     """Start gunicorn with ``settings`` on a free loopback port and wait until ``health_path`` answers 200.
 
     ``worker_class`` is ``sync`` or ``gthread`` (``threads`` > 1 implies gthread, as in gunicorn).
-    ``env`` defaults to :func:`server_env()`.
+    ``env`` defaults to :func:`server_env()`; ``extra_args`` go to gunicorn as they are.
     """
     port = free_port()
     log_path = scratch_dir() / f"{name}-{port}.log"
@@ -298,6 +299,7 @@ def start_server(
         "-",
         "--backlog",
         "2048",
+        *extra_args,
     ]
     full_env = {**(env if env is not None else server_env()), "DJANGO_SETTINGS_MODULE": settings, "PORT": str(port)}
     with open(log_path, "ab") as log:

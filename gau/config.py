@@ -348,6 +348,8 @@ class AccountConfig:
     link_base_url: str | None = None
     cookie_samesite: str = "Strict"
     cookie_domain: str | None = None
+    #: ``ACCOUNT_DELETION_RETRY_DELAYS``: seconds between passes of a pending ``DELETE me`` (last repeats).
+    deletion_retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 3600)
 
 
 def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
@@ -365,6 +367,15 @@ def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
     domain = env.get("ACCOUNT_COOKIE_DOMAIN", "").strip() or None
     if domain is not None and ("/" in domain or ":" in domain or " " in domain):
         raise ConfigError("ACCOUNT_COOKIE_DOMAIN", f"expected a domain such as .example.com, got {domain!r}")
+    delays_raw = env.get("ACCOUNT_DELETION_RETRY_DELAYS", "").strip()
+    try:
+        delays = tuple(int(x) for x in delays_raw.split(",") if x.strip()) or (10, 60, 300, 1800, 3600)
+    except ValueError:
+        raise ConfigError(
+            "ACCOUNT_DELETION_RETRY_DELAYS", f"expected comma-separated seconds, got {delays_raw!r}"
+        ) from None
+    if any(d < 0 for d in delays):
+        raise ConfigError("ACCOUNT_DELETION_RETRY_DELAYS", f"expected non-negative seconds, got {delays_raw!r}")
     return AccountConfig(
         require_verified_email=_bool(env, "ACCOUNT_REQUIRE_VERIFIED_EMAIL", True),
         google_discovery_url=_http_url("GOOGLE_OIDC_DISCOVERY_URL", discovery)
@@ -375,6 +386,7 @@ def load_account(env: Mapping[str, str] | None = None) -> AccountConfig:
         link_base_url=_http_url("ACCOUNT_LINK_BASE_URL", link_base) if link_base else None,
         cookie_samesite=samesite,
         cookie_domain=domain,
+        deletion_retry_delays=delays,
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from gau.api.errors import error_response
+from gau.api.errors import CACHE_UNAVAILABLE_MESSAGE, UNAVAILABLE_RETRY_AFTER, cache_unavailable, error_response
 
 logger = logging.getLogger("gau.errors")
 
@@ -46,4 +46,13 @@ class JsonErrorMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return error_response(413, details={"reason": str(exception)})
+        if cache_unavailable(exception):  # plain Django views (the CDN): the same typed 503 as DRF's
+            logger.warning("cache unavailable: %s: %s", type(exception).__name__, exception)
+            return error_response(
+                503,
+                "service_unavailable",
+                CACHE_UNAVAILABLE_MESSAGE,
+                {"dependency": "cache"},
+                retry_after=UNAVAILABLE_RETRY_AFTER,
+            )
         return None

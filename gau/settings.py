@@ -141,6 +141,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 # authz: re-publish recent session revocations (heals a Redis outage), drop expired sessions.
 CELERY_BEAT_SCHEDULE["authz.republish_revocations"] = {"task": "authz.republish_revocations", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["authz.purge_expired_sessions"] = {"task": "authz.purge_expired_sessions", "schedule": 3600.0}
+# account: the DELETE me outbox (apps/account/deletion.py): retry delays of the per-app steps, the
+# sweeper that re-publishes due requests (a lost publish, a killed worker).
+ACCOUNT_DELETION: dict[str, Any] = {"RETRY_DELAYS": CONFIG.account.deletion_retry_delays, "SWEEP_INTERVAL": 60}
+CELERY_BEAT_SCHEDULE["account.sweep_deletions"] = {
+    "task": "account.sweep_deletions",
+    "schedule": float(ACCOUNT_DELETION["SWEEP_INTERVAL"]),
+    "options": {"expires": 60},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 MAILERS = {"default": CONFIG.email}

@@ -94,6 +94,8 @@ def test_real_parts_by_url() -> None:
         ({**BASE, "UPLOAD_QUOTA_BYTES": "1GB"}, "UPLOAD_QUOTA_BYTES"),
         ({**BASE, "ACCOUNT_REQUIRE_VERIFIED_EMAIL": "perhaps"}, "ACCOUNT_REQUIRE_VERIFIED_EMAIL"),
         ({**BASE, "GOOGLE_CLIENT_ID": "abc"}, "GOOGLE_CLIENT_ID"),
+        ({**BASE, "ACCOUNT_DELETION_RETRY_DELAYS": "10,later"}, "ACCOUNT_DELETION_RETRY_DELAYS"),
+        ({**BASE, "ACCOUNT_DELETION_RETRY_DELAYS": "10,-1"}, "ACCOUNT_DELETION_RETRY_DELAYS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -165,3 +167,8 @@ def test_split_process_without_redis_refuses_to_start() -> None:
         "gau: configuration error: REDIS_URL: is required when GAU_SERVICE_URLS names a remote app "
         "(session revocations and internal-call nonces must be shared by every process)\n"
     )
+
+
+def test_account_deletion_retry_delays() -> None:
+    assert load(BASE).account.deletion_retry_delays == (10, 60, 300, 1800, 3600)
+    assert load({**BASE, "ACCOUNT_DELETION_RETRY_DELAYS": "1, 5,60"}).account.deletion_retry_delays == (1, 5, 60)

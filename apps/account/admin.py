@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.account import flows
-from apps.account.models import ExternalIdentity, User
+from apps.account.models import DeletionRequest, DeletionStep, ExternalIdentity, User
 from apps.account.services.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
@@ -233,3 +233,30 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     request.current_app = admin.site.name
     template = "admin/gau_login_mfa.html" if mfa_step else "admin/login.html"
     return TemplateResponse(request, template, context, status=step.status)
+
+
+class DeletionStepInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = DeletionStep
+    extra = 0
+    can_delete = False
+    fields = ("name", "done_at", "attempts", "last_error", "updated_at")
+    readonly_fields = fields
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Account deletions whose calls to the other apps have not all succeeded yet (the DELETE me outbox).
+
+    Read-only: the task, the beat sweeper or ``manage.py account_finish_deletions`` drive them."""
+
+    list_display = ["user_id", "attempts", "next_attempt_at", "created_at"]
+    search_fields = ["user_id"]
+    readonly_fields = ["user_id", "attempts", "next_attempt_at", "leased_until", "created_at", "updated_at"]
+    exclude = ["address", "lease_token"]
+    inlines = [DeletionStepInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -189,3 +189,49 @@ class ExternalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.subject}"
+
+
+class DeletionRequest(models.Model):
+    """The outbox of ``DELETE me``: the other apps still to be told to forget a deleted user.
+
+    Written in the same transaction that anonymises the user (one per user: ``user_id`` is the
+    deterministic key), with one :class:`DeletionStep` per app call. ``apps.account.deletion`` drives the
+    steps until each has succeeded, then deletes the request (and with it the address it held).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(unique=True)
+    #: The address the email app must forget (the user row no longer has it); gone with the request.
+    address = models.EmailField(max_length=254, blank=True)
+    #: A driver holds the request while ``leased_until`` is in the future (calls run outside transactions).
+    lease_token = models.UUIDField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    #: When the pending steps are next due (retry with backoff); the sweeper picks requests past it.
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"], name="account_deletion_due")]
+
+    def __str__(self) -> str:
+        return f"deletion of {self.user_id}"
+
+
+class DeletionStep(models.Model):
+    """One idempotent call to another app for a :class:`DeletionRequest` (``name`` as in ``deletion.STEPS``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    request = models.ForeignKey(DeletionRequest, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=32)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "name"], name="account_deletion_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.request_id}"

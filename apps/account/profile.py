@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from apps.account import mfa
+from apps.account import deletion, mfa
 from apps.account.models import AccountToken, ExternalIdentity, KnownDevice, RecoveryCode, TotpDevice, User
 from apps.authz.services import authz_service
 from apps.email.services import email_service
+from apps.kanban.services import kanban_service
 from apps.upload.services import upload_service
 from gau.rpc import ServiceError
 
@@ -75,10 +76,10 @@ def set_avatar(*, user: User, filename: str, data: bytes) -> str:
 def delete_account(*, user: User) -> None:
     """Deactivate and anonymise the account, end its sessions, and have the other apps forget the user.
 
-    Local rows are changed first and committed; the other apps are called afterwards (never inside a
-    transaction), each through its interface. Their calls are idempotent, so a retry is safe.
-    The email app forgets the finished mail sent to the account's address; mail still queued is
-    delivered first and stays (see ``EmailService.delete_recipient_data``).
+    Local rows are changed and, in the same transaction, the deletion is recorded in the outbox
+    (``apps.account.deletion``): what the other apps must forget can no longer be lost. After the commit
+    one pass calls them (never inside a transaction); a step that fails is retried by the
+    ``account.finish_deletion`` task with backoff, the beat sweeper, or ``account_finish_deletions``.
     """
     user_id = user.id
     address = user.email
@@ -100,12 +101,8 @@ def delete_account(*, user: User) -> None:
         RecoveryCode.objects.filter(user_id=user_id).delete()
         ExternalIdentity.objects.filter(user_id=user_id).delete()
         KnownDevice.objects.filter(user_id=user_id).delete()
-    authz_service.revoke_all_sessions(user_id=user_id, reason="account_deleted")
-    authz_service.delete_user_data(user_id=user_id)
-    upload_service.delete_user_files(owner_id=user_id)
-    # Only the account's own (verified or registered) address: an identity's or a pending change's
-    # address is not proven to be this user's, and its mail may be another account's.
-    email_service.delete_recipient_data(address=address)
+        request = deletion.record(user_id=user_id, address=address)
+        deletion.start_after_commit(request.id)
 
 
 def export(*, user: User) -> dict[str, Any]:
@@ -132,4 +129,5 @@ def export(*, user: User) -> dict[str, Any]:
             "address": user.email,
             "messages": [m.model_dump(mode="json") for m in email_service.export_recipient_data(address=user.email)],
         },
+        "kanban": kanban_service.export_user_data(user_id=user.id),
     }

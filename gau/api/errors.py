@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -16,6 +17,8 @@ from rest_framework.response import Response
 
 from gau.api.renderers import dumps
 from gau.rpc.errors import RateLimitedError, ServiceError, ServiceUnavailableError
+
+logger = logging.getLogger("gau.errors")
 
 #: Default code and message per status, used when nothing more specific is known.
 STATUS_DEFAULTS: dict[int, tuple[str, str]] = {
@@ -72,6 +75,25 @@ def error_response(
     return response
 
 
+#: Seconds a client is told to wait after a 503 for an unreachable dependency.
+UNAVAILABLE_RETRY_AFTER = 5
+CACHE_UNAVAILABLE_MESSAGE = "The cache Gau depends on is unavailable; try again shortly."
+
+
+def cache_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the Redis cache cannot be reached (connection refused, reset or timed out).
+
+    Whatever used the cache (throttles, CDN variants, nonces) fails closed: the request gets the typed
+    503 ``service_unavailable`` with ``Retry-After``, never a 500 and never an unthrottled pass."""
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - both are dependencies
+        return False
+    return isinstance(exc, (ConnectionInterrupted, RedisConnectionError, RedisTimeoutError))
+
+
 def _drf_code(exc: exceptions.APIException) -> str:
     for klass in type(exc).__mro__:
         if klass in _DRF_CODES:
@@ -104,6 +126,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(status, code, message, details), status=status, headers=headers)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(413, details={"reason": str(exc)}), status=413)
+    if cache_unavailable(exc):
+        logger.warning("cache unavailable: %s: %s", type(exc).__name__, exc)
+        body = error_body(503, "service_unavailable", CACHE_UNAVAILABLE_MESSAGE, {"dependency": "cache"})
+        return Response(body, status=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

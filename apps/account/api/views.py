@@ -263,8 +263,10 @@ class MeApi(APIView):
 
     @extend_schema(
         summary="Delete my account",
-        description="Deactivates and anonymises the account, ends every session, and asks the other apps "
-        "to delete what they hold for the user.",
+        description="Deactivates and anonymises the account and, in the same transaction, records that "
+        "every other app must delete what it holds for the user. 204 means the deletion is durably "
+        "recorded: sessions end and the other apps' data goes right away, and if an app is unavailable "
+        "its part is retried in the background until it succeeds.",
         responses={204: None, **errors(401, 403)},
     )
     def delete(self, request: Request) -> Response:

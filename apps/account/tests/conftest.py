@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import uuid
@@ -130,3 +131,42 @@ def oidc_provider(_oidc_provider_process: OidcProvider, settings: Any) -> OidcPr
     settings.GOOGLE_CLIENT_ID = _oidc_provider_process.client_id
     settings.GOOGLE_CLIENT_SECRET = _oidc_provider_process.client_secret
     return _oidc_provider_process
+
+
+@dataclass
+class KanbanCalls:
+    """What the account app asked kanban's user-data methods (see :func:`_kanban_user_data`)."""
+
+    deleted: list[uuid.UUID]
+    exported: list[uuid.UUID]
+
+
+@pytest.fixture(autouse=True)
+def kanban_calls(monkeypatch: pytest.MonkeyPatch) -> KanbanCalls:
+    """Record the calls to kanban's in-process ``delete_user_data`` / ``export_user_data``.
+
+    Each call goes through to the real method; only while kanban is not built in this branch (the real
+    method raises ``NotImplementedError``) does the stand-in answer instead (nothing deleted, ``{}``
+    exported). The account tests need the call to be made, not kanban's behaviour (kanban tests that).
+    """
+    from apps.kanban.services import kanban_service
+
+    impl = type(kanban_service.local())
+    calls = KanbanCalls(deleted=[], exported=[])
+    real_delete, real_export = impl.delete_user_data, impl.export_user_data
+
+    def delete_user_data(self: Any, *, user_id: uuid.UUID) -> None:
+        calls.deleted.append(user_id)
+        with contextlib.suppress(NotImplementedError):
+            real_delete(self, user_id=user_id)
+
+    def export_user_data(self: Any, *, user_id: uuid.UUID) -> dict[str, Any]:
+        calls.exported.append(user_id)
+        try:
+            return dict(real_export(self, user_id=user_id))
+        except NotImplementedError:
+            return {}
+
+    monkeypatch.setattr(impl, "delete_user_data", delete_user_data)
+    monkeypatch.setattr(impl, "export_user_data", export_user_data)
+    return calls

@@ -56,7 +56,9 @@ def test_avatar_needs_write_scope(make_user, as_principal, s3) -> None:
     assert response.status_code == 403
 
 
-def test_export_and_delete_reach_the_upload_app(make_user, as_principal, s3) -> None:
+def test_export_and_delete_reach_the_upload_app(
+    make_user, as_principal, s3, django_capture_on_commit_callbacks
+) -> None:
     user = make_user()
     client = as_principal(user)
     assert client.post("/api/v2/account/me/avatar", {"file": _png()}, format="multipart").status_code == 200
@@ -66,7 +68,9 @@ def test_export_and_delete_reach_the_upload_app(make_user, as_principal, s3) -> 
     assert exported["upload"]["avatar"]["id"] == str(file_id)
     assert exported["account"]["email"] == user.email
     assert "password" not in str(exported)
-    assert client.delete("/api/v2/account/me").status_code == 204
+    # The apps are called once the deletion is committed (this test runs inside a transaction).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete("/api/v2/account/me").status_code == 204
     assert upload_service.get_file(file_id=file_id) is None  # the upload app deleted the user's files
     user.refresh_from_db()
     assert user.is_active is False

@@ -176,12 +176,14 @@ class LocalAuthzService(AuthzService):
         if not refresh_token.startswith(tokens.REFRESH_PREFIX) or len(refresh_token) > 200:
             raise InvalidTokenError()
         token_hash = tokens.digest(refresh_token)
-        found = RefreshToken.objects.filter(token_hash=token_hash).values_list("session_id", flat=True).first()
-        if found is None:
-            raise InvalidTokenError()
         now = timezone.now()
         reused = False
         with transaction.atomic():
+            # Every read here decides a write, so it must not come from a lagging replica: inside the
+            # transaction the router sends reads to the primary (gau/dbrouters.py).
+            found = RefreshToken.objects.filter(token_hash=token_hash).values_list("session_id", flat=True).first()
+            if found is None:
+                raise InvalidTokenError()
             # The session row lock serialises every rotation of this token family: of two concurrent
             # refreshes with the same token, the second sees the first's rotation after the lock.
             session = Session.objects.select_for_update().filter(id=found).first()
