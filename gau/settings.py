@@ -311,8 +311,9 @@ CSRF_FAILURE_VIEW = "apps.account.api.pages.csrf_failure"
 # --- CORS (django-cors-headers): browser apps on the origins listed in CORS_ALLOWED_ORIGINS ---------
 CORS_ALLOWED_ORIGINS = _CORS_ORIGINS
 CORS_ALLOW_CREDENTIALS = True  # cookie mode across subdomains; config refuses "*" for that reason
-#: Never on the internal RPC endpoints or the admin site.
-CORS_URLS_REGEX = r"^/(?!internal/|admin/).*$"
+#: Only the public API: never the internal RPC endpoints, the admin, the hosted pages or /images/ (public
+#: images stay cacheable by shared caches without "Vary: Origin").
+CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",
