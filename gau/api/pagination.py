@@ -1,6 +1,29 @@
-"""Cursor pagination: the one way Gau lists things."""
+"""Cursor pagination: the one way Gau lists things.
 
-from rest_framework import pagination
+A cursor that this server did not hand out (not base64, unknown fields, a position that is not a
+value of the ordering field) is a 400 ``invalid_cursor`` in the error shape, never a 404 or a 500;
+the schema documents it on every paginated list (:func:`gau.api.schema.add_error_responses`).
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+from typing import Any
+from urllib import parse
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from rest_framework import exceptions, pagination
+from rest_framework.request import Request
+
+INVALID_CURSOR = "invalid_cursor"
+_CURSOR_FIELDS = frozenset({"o", "r", "p"})
+
+
+def invalid_cursor() -> exceptions.APIException:
+    """The 400 a bad cursor answers (code ``invalid_cursor``)."""
+    return exceptions.ParseError("The cursor is not valid; start again from the first page.", code=INVALID_CURSOR)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -9,3 +32,25 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-created_at"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:  # absent, or the empty cursor of the first page
+            return None
+        try:
+            querystring = b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+            tokens = parse.parse_qs(querystring, keep_blank_values=True, strict_parsing=True)
+        except (UnicodeError, ValueError, binascii.Error):
+            raise invalid_cursor() from None
+        if not tokens or set(tokens) - _CURSOR_FIELDS or any(len(v) != 1 for v in tokens.values()):
+            raise invalid_cursor()
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise invalid_cursor() from None
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any] | None:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError:  # the cursor's position is not a value of the ordering field
+            raise invalid_cursor() from None
