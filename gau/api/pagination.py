@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
+from collections.abc import Sequence
 from typing import Any
 from urllib import parse
 
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import exceptions, pagination
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 INVALID_CURSOR = "invalid_cursor"
 _CURSOR_FIELDS = frozenset({"o", "r", "p"})
@@ -49,7 +51,9 @@ class CursorPagination(pagination.CursorPagination):
         except exceptions.NotFound:
             raise invalid_cursor() from None
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any] | None:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
         try:
             return super().paginate_queryset(queryset, request, view)
         except DjangoValidationError:  # the cursor's position is not a value of the ordering field
