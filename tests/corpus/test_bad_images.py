@@ -69,7 +69,7 @@ def _exercise(http: httpx.Client, token: str, image: Path) -> tuple[list[str], l
         except httpx.HTTPError as exc:  # a timeout (hang) or a dropped connection (worker killed)
             problems.append(f"{image.name}: {label}: {type(exc).__name__} after {time.monotonic() - started:.1f}s")
             return None
-        log.append(f"{image.name}: {label} -> {response.status_code}")
+        log.append(f"{image.name}: {label} ({time.monotonic() - started:.2f}s) -> {response.status_code}")
         if (why := _problem(response)) is not None:
             problems.append(f"{image.name}: {label}: {why}")
         return response
@@ -98,6 +98,10 @@ def _exercise(http: httpx.Client, token: str, image: Path) -> tuple[list[str], l
     return problems, log
 
 
+def _seconds(line: str) -> float:
+    return float(line.rsplit("(", 1)[1].split("s)", 1)[0])
+
+
 def test_bad_images_never_5xx_never_hang(images: list[Path], gau_server: Any) -> None:
     base_url = gau_server()
     token = _token()
@@ -109,8 +113,9 @@ def test_bad_images_never_5xx_never_hang(images: list[Path], gau_server: Any) ->
         results = list(pool.map(lambda image: _exercise(http, token, image), images))
     problems = [p for found, _ in results for p in found]
     statuses = [line.rsplit(" -> ", 1)[1] for _, log in results for line in log]
+    slowest = sorted((line for _, log in results for line in log), key=_seconds, reverse=True)[:5]
     print(
         f"corpus: {len(images)} images, {len(statuses)} requests in {time.monotonic() - started:.1f}s; "
-        f"statuses {sorted(set(statuses))}; {len(problems)} problem(s)"
+        f"statuses {sorted(set(statuses))}; {len(problems)} problem(s); slowest: {slowest}"
     )
     assert not problems, "\n".join(problems)

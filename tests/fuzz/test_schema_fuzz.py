@@ -2,10 +2,12 @@
 token) and anonymous, through Django's WSGI application on the real test database, S3 and Redis.
 
 Every response must be: not a 5xx (but a documented 503); a status code the operation documents; a
-documented content type, headers and body; invalid data refused; and, for every 4xx, the one error shape. Bounded for CI
-(``FUZZ_EXAMPLES`` examples per operation and generation mode, default 5, at most
-``FUZZ_OPERATION_SECONDS`` each, no shrinking, derandomised); ``make fuzz`` runs the long, random version
-(``FUZZ_ONLY=upload/files`` narrows it to matching operations). All failures are collected and reported together.
+documented content type, headers and body; invalid data refused; and, for every 4xx, the one error
+shape. Bounded for CI (``FUZZ_EXAMPLES`` examples per operation and generation mode, default 5, at most
+``FUZZ_OPERATION_SECONDS`` each, no shrinking, derandomised); ``make fuzz`` runs the long, random
+version (``FUZZ_ONLY=upload/files`` narrows it to matching operations). Each operation and mode gets a
+fresh signed-in user (``DELETE me`` or ``logout`` end theirs), and the cache is cleared between them
+(throttles). All failures are collected and reported together.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-#: Operations that end the caller's session or account: each still gets fuzzed, with a fresh user.
 ONLY = os.environ.get("FUZZ_ONLY", "")  # e.g. "upload/files": only operations whose label contains it
 CALLS: list[int] = []
 PASSWORD = "correct horse battery staple"
