@@ -70,3 +70,20 @@ def test_lists_answer_the_envelope(user_client, path) -> None:
     response = user_client.client.get(path, {"page_size": 1})
     assert response.status_code == 200
     assert set(response.json()) == {"next", "previous", "results"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PAGINATED)
+@pytest.mark.parametrize("page_size", ["true", "0", "-1", "1.5", ""])
+def test_bad_page_size_is_400(user_client, path, page_size) -> None:
+    """Found by the schema fuzzer: a non-integer page_size was silently ignored (200)."""
+    response = user_client.client.get(path, {"page_size": page_size})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid_input"
+    assert "page_size" in response.json()["error"]["details"]["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PAGINATED)
+def test_page_size_over_the_maximum_is_capped(user_client, path) -> None:
+    assert user_client.client.get(path, {"page_size": "100000"}).status_code == 200

@@ -1,8 +1,9 @@
 """Cursor pagination: the one way Gau lists things.
 
 A cursor that this server did not hand out (not base64, unknown fields, a position that is not a
-value of the ordering field) is a 400 ``invalid_cursor`` in the error shape, never a 404 or a 500;
-the schema documents it on every paginated list (:func:`gau.api.schema.add_error_responses`).
+value of the ordering field) is a 400 ``invalid_cursor`` in the error shape, never a 404 or a 500, and
+a ``page_size`` that is not a positive whole number a 400 ``invalid_input`` (it was silently ignored);
+the schema documents both on every paginated list (:func:`gau.api.schema.add_error_responses`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ class CursorPagination(pagination.CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             raise invalid_cursor() from None
+
+    def get_page_size(self, request: Request) -> int | None:
+        """``page_size`` must be a positive whole number (a larger one is capped at ``max_page_size``)."""
+        raw = request.query_params.get(self.page_size_query_param or "page_size")
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return min(int(raw), self.max_page_size or int(raw))
 
     def paginate_queryset(
         self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None

@@ -24,7 +24,10 @@ ErrorSerializer = inline_serializer(
 )
 
 
-CURSOR_400 = " `invalid_cursor`: the `cursor` is not one this list handed out."
+CURSOR_400 = (
+    " `invalid_cursor`: the `cursor` is not one this list handed out;"
+    " `invalid_input`: `page_size` is not a whole number from 1 to 200."
+)
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
