@@ -38,7 +38,8 @@ class FileListQuerySerializer(serializers.Serializer[dict[str, object]]):
         # DRF reads a blank query value as "absent"; ``?purpose=`` is not a purpose, so refuse it.
         if hasattr(data, "get") and data.get("purpose") == "":
             raise serializers.ValidationError({"purpose": ["Give one of the purposes, or leave the filter out."]})
-        return super().to_internal_value(data)
+        validated: dict[str, object] = super().to_internal_value(data)
+        return validated
 
 
 class QuotaOutputSerializer(serializers.Serializer[dict[str, object]]):
