@@ -57,7 +57,8 @@ def _problem(response: httpx.Response) -> str | None:
 
 
 def _exercise(http: httpx.Client, token: str, image: Path) -> tuple[list[str], list[str]]:
-    """Upload ``image`` as an image and as a plain file, then fetch what was stored; (problems, log)."""
+    """Upload ``image`` as the avatar, as an image and as a plain file, then fetch what was stored;
+    (problems, log)."""
     problems: list[str] = []
     log: list[str] = []
     auth = {"Authorization": f"Bearer {token}"}
@@ -75,6 +76,17 @@ def _exercise(http: httpx.Client, token: str, image: Path) -> tuple[list[str], l
         return response
 
     data = image.read_bytes()
+    # The avatar goes account -> upload: the upload app's refusals must come back as 4xx through account.
+    avatar = call(
+        "avatar",
+        "POST",
+        "/api/v2/account/me/avatar",
+        files={"file": (image.name, data, "application/octet-stream")},
+        headers=auth,
+    )
+    if avatar is not None and avatar.status_code == 200:
+        shown = avatar.json()["avatar_url"].split("://", 1)[-1].partition("/")[2]
+        call("avatar variant", "GET", f"/{shown}?{VARIANTS[0]}")
     for purpose in ("image", "file"):
         created = call(
             f"upload {purpose}",
