@@ -10,39 +10,14 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyotp
 import pytest
 from PIL import Image
 
-from tests.e2e.client import ConsoleMailbox, EmbeddedServer, GauClient
+from tests.e2e.client import PASSWORD, ConsoleMailbox, EmbeddedServer, GauClient
 
 pytestmark = pytest.mark.live
-
-PASSWORD = "correct horse battery staple 12"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
-    running = EmbeddedServer(Path(tmp_path_factory.mktemp("embedded"))).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def mailbox(server: EmbeddedServer) -> ConsoleMailbox:
-    return ConsoleMailbox(server.output)
-
-
-@pytest.fixture
-def client(server: EmbeddedServer) -> Iterator[GauClient]:
-    gau = GauClient(server.base_url)
-    yield gau
-    gau.close()
 
 
 def jpeg(size: tuple[int, int] = (320, 200), color: str = "teal") -> bytes:
@@ -51,14 +26,14 @@ def jpeg(size: tuple[int, int] = (320, 200), color: str = "teal") -> bytes:
     return buf.getvalue()
 
 
-def test_server_runs_on_the_embedded_defaults(server: EmbeddedServer, client: GauClient) -> None:
-    assert (server.workdir / "var" / "gau.sqlite3").exists()
+def test_server_runs_on_the_embedded_defaults(embedded_server: EmbeddedServer, client: GauClient) -> None:
+    assert (embedded_server.workdir / "var" / "gau.sqlite3").exists()
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     client.expect(client.get("/api/schema/", headers={"Accept": "application/json"}), 200)
 
 
-def test_smoke_every_app(server: EmbeddedServer, client: GauClient, mailbox: ConsoleMailbox) -> None:
+def test_smoke_every_app(embedded_server: EmbeddedServer, client: GauClient, mailbox: ConsoleMailbox) -> None:
     email = f"smoke-{uuid.uuid4().hex[:8]}@example.com"
 
     # account: register, verify from the console email, sign in
@@ -78,14 +53,14 @@ def test_smoke_every_app(server: EmbeddedServer, client: GauClient, mailbox: Con
     avatar = client.expect(
         client.post("/api/v2/account/me/avatar", files={"file": ("me.jpg", jpeg((256, 256)), "image/jpeg")}), 200
     )
-    avatar_image = client.get(avatar["avatar_url"].removeprefix(server.base_url), auth=False)
+    avatar_image = client.get(avatar["avatar_url"].removeprefix(embedded_server.base_url), auth=False)
     assert avatar_image.status_code == 200
     assert avatar_image.headers["content-type"].startswith("image/")
 
     # upload + CDN: the original and a resized variant
     uploaded = client.upload(jpeg(), "photo.jpg", purpose="image")
     assert uploaded["content_type"] == "image/jpeg"
-    image_path = uploaded["url"].removeprefix(server.base_url)
+    image_path = uploaded["url"].removeprefix(embedded_server.base_url)
     assert image_path.startswith("/images/")
     original = client.get(image_path, auth=False)
     assert original.status_code == 200
@@ -137,4 +112,17 @@ def test_smoke_every_app(server: EmbeddedServer, client: GauClient, mailbox: Con
     assert client.get("/api/v2/account/me").status_code == 401
 
     client.assert_no_5xx()
-    assert "Traceback (most recent call last)" not in server.output()
+    assert "Traceback (most recent call last)" not in embedded_server.output()
+
+
+def test_a_stranger_sees_nothing_of_anothers(
+    embedded_server: EmbeddedServer, signed_in: GauClient, client: GauClient, mailbox: ConsoleMailbox
+) -> None:
+    mine = signed_in.upload(jpeg((64, 64), "olive"), "mine.jpg", purpose="attachment")
+    client.sign_up(mailbox, f"stranger-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
+    assert client.get(f"/api/v2/upload/files/{mine['id']}").status_code == 404
+    assert client.delete(f"/api/v2/upload/files/{mine['id']}").status_code == 404
+    assert client.expect(client.get("/api/v2/upload/files"), 200)["results"] == []
+    private = mine["url"].removeprefix(embedded_server.base_url)
+    assert client.get(private.split("?", 1)[0], auth=False).status_code == 404  # unsigned: no hint it exists
+    assert signed_in.get(private, auth=False).status_code == 200  # the signed URL itself works
