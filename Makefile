@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-remote lint typecheck contracts pytest bench install install-dev worker beat migrate clean
+.PHONY: run test test-remote lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
 
 # A virtualenv with the runtime requirements, rebuilt when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -60,6 +60,12 @@ contracts: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make fuzz: the long schema-fuzzing run (random, many examples per operation; make test runs a bounded one)
+FUZZ_EXAMPLES ?= 100
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_OPERATION_SECONDS=0 \
+		$(VENV)/bin/pytest -p no:cacheprovider -o timeout=3600 -s tests/fuzz $(PYTEST_ARGS)
 
 ## make bench: benchmarks against a baseline measured in the same run
 bench: $(VENV)/.installed-dev

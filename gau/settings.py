@@ -228,11 +228,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["gau.api.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "gau.api.parsers.ORJSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON only: a form body on a JSON endpoint is a 415 (DRF would read a blank optional form field as
+    # absent, so `timezone=` would pass where `{"timezone": ""}` is a 400). Upload views opt in to multipart.
+    "DEFAULT_PARSER_CLASSES": ["gau.api.parsers.ORJSONParser"],
     # authz: bearer JWTs (verified without the database) and X-API-Key; request.user is a PrincipalData.
     # ScopeRequired lets anonymous and session callers through but holds API keys to their scopes.
     "DEFAULT_AUTHENTICATION_CLASSES": [
