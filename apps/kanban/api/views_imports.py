@@ -22,19 +22,13 @@ from apps.kanban import selectors
 from apps.kanban.api.permissions import KanbanApiView, caller_id
 from apps.kanban.models import BoardImport
 from apps.kanban.services import trello_export, trello_import
+from apps.kanban.services.errors import ImportFileTooLargeError
 from gau import blobs
 from gau.api.renderers import ORJSONRenderer, dumps
 from gau.api.schema import errors
-from gau.rpc import ServiceError
 
 #: Multipart framing around the file (boundaries, headers, the project_id field).
 MULTIPART_SLACK = 64 * 1024
-
-
-class ImportFileTooLargeError(ServiceError):
-    code = "kanban.import_too_large"
-    http_status = 413
-    default_message = "The file is larger than the 50 MiB an import accepts."
 
 
 class StoredUpload(UploadedFile):  # type: ignore[type-arg]

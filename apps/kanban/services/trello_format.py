@@ -5,7 +5,7 @@ Also the ``gau*`` extension fields our own export writes (``gauColor`` on labels
 ``gauPriority`` and ``gauReminders`` on cards) so an export imports back without losing what Trello has no
 field for. Trello itself ignores unknown fields, and so does this model for Trello's many extra ones.
 
-:func:`parse_board` turns bytes into a :class:`TrelloBoard` or raises :class:`TrelloFormatError` whose
+:func:`parse_board` turns bytes into a :class:`TrelloBoard` or raises :class:`ImportInvalidError` whose
 message names the problem (``cards[3].idList: Field required``).
 """
 
@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
-from apps.kanban.services.errors import KanbanInvalidError
+from apps.kanban.services.errors import ImportInvalidError
 
 #: Trello's label colours (the classic palette and its light/dark variants) as hex; ``None`` → grey.
 TRELLO_COLORS: dict[str, str] = {
@@ -55,13 +55,6 @@ TRELLO_COLORS: dict[str, str] = {
 NO_COLOR = "#b3bac5"
 #: Hex back to the Trello colour name, for the export.
 COLOR_NAMES: dict[str, str] = {hex_: name for name, hex_ in TRELLO_COLORS.items()}
-
-
-class TrelloFormatError(KanbanInvalidError):
-    """The file is not a Trello board export we can read; the message names the first problems."""
-
-    code = "kanban.import_invalid"
-    default_message = "The file is not a valid Trello board export."
 
 
 class _Model(BaseModel):
@@ -185,7 +178,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 def parse_board(raw: bytes) -> TrelloBoard:
-    """Validate ``raw`` (the file's bytes) as a Trello board export; :class:`TrelloFormatError` if not."""
+    """Validate ``raw`` (the file's bytes) as a Trello board export; :class:`ImportInvalidError` if not."""
     try:
         board = TrelloBoard.model_validate_json(raw)
     except ValidationError as exc:
@@ -197,7 +190,7 @@ def parse_board(raw: bytes) -> TrelloBoard:
             shown = "; ".join(f"{p['location']}: {p['problem']}" for p in problems[:3])
             more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
             message = f"The file is not a Trello board export: {shown}{more}."
-        raise TrelloFormatError(message, problems=problems) from None
+        raise ImportInvalidError(message, problems=problems) from None
     _check_references(board)
     return board
 
@@ -213,7 +206,7 @@ def _check_references(board: TrelloBoard) -> None:
         seen: set[str] = set()
         for index, row_id in enumerate(ids):
             if row_id in seen:
-                raise TrelloFormatError(
+                raise ImportInvalidError(
                     f"The file is not a Trello board export: {name}[{index}].id {row_id!r} appears twice.",
                     problems=[{"location": f"{name}[{index}].id", "problem": "duplicate id"}],
                 )
@@ -221,7 +214,7 @@ def _check_references(board: TrelloBoard) -> None:
     list_ids = {lst.id for lst in board.lists}
     for index, card in enumerate(board.cards):
         if card.idList not in list_ids:
-            raise TrelloFormatError(
+            raise ImportInvalidError(
                 f"The file is not a Trello board export: cards[{index}].idList {card.idList!r} names no list "
                 "in the file.",
                 problems=[{"location": f"cards[{index}].idList", "problem": "names no list in the file"}],

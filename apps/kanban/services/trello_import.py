@@ -54,6 +54,7 @@ from apps.kanban.models import (
 )
 from apps.kanban.services import boards, changes
 from apps.kanban.services.access import project_access
+from apps.kanban.services.errors import ImportFileMissingError, KanbanNotFoundError
 from apps.kanban.services.positions import key_between
 from apps.kanban.services.trello_format import (
     NO_COLOR,
@@ -460,8 +461,6 @@ def import_create(
 
 def import_access(*, import_id: uuid.UUID, user_id: uuid.UUID) -> BoardImport:
     """An import, for an admin of its project: 404 for a missing id or a non-member, 403 below admin."""
-    from apps.kanban.services.errors import KanbanNotFoundError
-
     row = BoardImport.objects.filter(id=import_id).first()
     if row is None:
         raise KanbanNotFoundError()
@@ -556,8 +555,3 @@ def _fail(import_id: uuid.UUID, error: dict[str, Any]) -> None:
     BoardImport.objects.filter(id=import_id).update(
         status=ImportStatus.FAILED, error=error, finished_at=timezone.now(), board_id=None
     )
-
-
-class ImportFileMissingError(ServiceError):
-    code = "kanban.import_file_missing"
-    default_message = "The uploaded file is no longer in storage; upload it again."
