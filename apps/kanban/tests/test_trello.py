@@ -517,3 +517,26 @@ def test_management_command_imports_with_a_progress_bar(s3: Any, tmp_path: Path)
     args = ["--project", str(team.project.id), "--as", member.email]
     with pytest.raises(CommandError, match=r"kanban\.role_required"):
         call_command("kanban_import_trello", str(fixture("board-small.json")), *args, stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_import_never_runs_twice_and_progress_reads_the_cache(s3: Any) -> None:
+    from django.core.cache import cache
+
+    team = Team()
+    first = team.upload("admin", fixture("board-small.json").read_bytes()).json()
+    assert first["status"] == "done"
+    again = trello_import.run_import(uuid.UUID(first["id"]), raw=fixture("board-small.json").read_bytes())
+    assert again.status == "done"
+    assert str(again.board_id) == first["board_id"]
+    assert Board.objects.filter(project=team.project).count() == 1  # the redelivered task did nothing
+
+    running = BoardImport.objects.create(project=team.project, created_by=team.users["admin"], status="running")
+    cache.set(trello_import.progress_key(running.id), 42, 60)
+    try:
+        body = team.client("admin").get(f"{API}/imports/{running.id}").json()
+    finally:
+        cache.delete(trello_import.progress_key(running.id))
+    assert body["status"] == "running"
+    assert body["progress"] == 42
+    assert body["board_id"] is None
