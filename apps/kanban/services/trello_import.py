@@ -371,6 +371,9 @@ class _Import:
         self.counts["comments"] = len(comments)
 
     def member_warnings(self) -> None:
+        """One warning per Trello member (of the board, a card or a comment) that matched nobody."""
+        for board_member in self.data.members:
+            self.member(board_member.id)
         for member in self.unmatched.values():
             handle = f" (@{member.username})" if member.username else ""
             self.warnings.append(
