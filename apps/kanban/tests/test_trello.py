@@ -381,6 +381,7 @@ def test_role_matrix_for_import_status_and_export(s3: Any) -> None:
         "checklist_items": 0,
         "comments": 0,
     }
+    assert any("John Doe (@johndoe) matches no project member" in w for w in row.warnings)
     for role, status in {"owner": 200, "admin": 200, "member": 403, "viewer": 403, "stranger": 404}.items():
         assert team.client(role).get(f"{API}/imports/{row.id}").status_code == status, role
     assert team.client("admin").get(f"{API}/imports/{uuid.uuid4()}").status_code == 404
