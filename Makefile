@@ -48,6 +48,7 @@ test-remote: $(VENV)/.installed-dev
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=account,email apps/authz/tests
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=cdn apps/upload/tests
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=upload apps/cdn/tests
+	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=account,upload,email apps/kanban/tests
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
