@@ -72,6 +72,8 @@ class Config:
     email_outbox: dict[str, Any] = field(default_factory=dict)
     account: AccountConfig = field(default_factory=lambda: load_account({}))
     upload_quota_bytes: int = 1024**3
+    #: Webhooks may target loopback and private addresses (never link-local / cloud metadata).
+    kanban_webhook_allow_private: bool = False
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -307,6 +309,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         email_outbox=_email_outbox(env),
         account=load_account(env),
         upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 1024**3, low=0, high=2**50),
+        kanban_webhook_allow_private=_bool(env, "KANBAN_WEBHOOK_ALLOW_PRIVATE", False),
     )
 
 
