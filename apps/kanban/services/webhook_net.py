@@ -58,7 +58,8 @@ def _embedded_v4(ip: IPAddress) -> IPAddress:
 
 def refusal(ip: IPAddress, *, allow_private: bool) -> str | None:
     """Why a webhook may not connect to ``ip`` (``"loopback"``, ``"cloud metadata"`` …), or None if it may."""
-    for candidate in {ip, _embedded_v4(ip)}:
+    inner = _embedded_v4(ip)
+    for candidate in [inner, ip] if inner != ip else [ip]:
         if candidate in METADATA_ADDRESSES:
             return "cloud metadata"
         if candidate.is_link_local:

@@ -162,10 +162,19 @@ def test_rolled_back_change_sends_nothing(fast: Any, receiver: Receiver) -> None
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), transaction.atomic():
-        tasks.task_create(user_id=world.users["member"], board_id=world.board.id, column_id=world.todo.id, title="No")
-        assert WebhookDelivery.objects.filter(webhook_id=hook["id"]).count() == 1  # written in the transaction
-        raise Boom
+    inside: list[int] = []
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            tasks.task_create(
+                user_id=world.users["member"], board_id=world.board.id, column_id=world.todo.id, title="No"
+            )
+            inside.append(WebhookDelivery.objects.filter(webhook_id=hook["id"]).count())
+            raise Boom
+
+    with pytest.raises(Boom):
+        change_then_fail()
+    assert inside == [1]  # the row was written in the change's transaction
     assert not WebhookDelivery.objects.filter(webhook_id=hook["id"]).exists()
 
     make_task(world, "Yes")  # a committed change afterwards is delivered, and it is the only one

@@ -83,7 +83,8 @@ def receiver_fixture() -> Iterator[Receiver]:
 def readme_verify_snippet() -> Callable[..., bool]:
     """The receiver-side verification function exactly as the kanban README documents it."""
     text = README.read_text()
-    match = re.search(r"<!-- webhook-verify-snippet -->\n```python\n(.*?)```\n<!-- /webhook-verify-snippet -->", text, re.S)
+    pattern = r"<!-- webhook-verify-snippet -->\n```python\n(.*?)```\n<!-- /webhook-verify-snippet -->"
+    match = re.search(pattern, text, re.S)
     assert match, "the README lost its webhook verification snippet"
     namespace: dict[str, Any] = {}
     exec(compile(match.group(1), str(README), "exec"), namespace)  # noqa: S102 - our own documentation
