@@ -190,7 +190,7 @@ def _email_admins(webhook: Webhook, *, error: str) -> None:
                 locale=user.locale,
                 context={
                     "project_name": project.name,
-                    "webhook_url": webhook.url,
+                    "endpoint": webhook.url,
                     "failing_since": webhook.failing_since.strftime("%Y-%m-%d %H:%M UTC"),
                     "last_error": error or "unknown",
                 },
