@@ -157,6 +157,8 @@ KANBAN_WEBHOOKS: dict[str, Any] = {
     "MAX_COUNTDOWN": 600,
     "STUCK_AFTER": 60,
     "SWEEP_INTERVAL": 30,
+    # Finished deliveries (and their attempt log) are deleted by the sweep after this many days.
+    "RETENTION_DAYS": 30,
     # No broker: start the in-process delivery thread with the app (else with the first delivery).
     "INPROCESS_AUTOSTART": True,
 }

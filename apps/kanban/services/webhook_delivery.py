@@ -37,6 +37,7 @@ from apps.email.services import email_service
 from apps.kanban.models import Membership, Role, Webhook, WebhookAttempt, WebhookDelivery
 from apps.kanban.services import webhook_net
 from apps.kanban.services.webhooks import conf, unseal
+from gau import crypto
 
 logger = logging.getLogger("apps.kanban.webhooks")
 Status = WebhookDelivery.Status
@@ -89,11 +90,20 @@ def deliver(delivery_id: uuid.UUID, *, now: datetime | None = None) -> str:
     token = uuid.uuid4()
     if not _claim(delivery_id, token, now):
         return "skipped"
-    row = WebhookDelivery.objects.select_related("webhook__project").get(pk=delivery_id)
+    row = WebhookDelivery.objects.select_related("webhook__project").filter(pk=delivery_id).first()
+    if row is None:  # the webhook was deleted meanwhile
+        return "missing"
     webhook = row.webhook
     if not webhook.is_active and row.event != "ping":
         _finish(row.pk, token, status=Status.FAILED, last_error="webhook disabled", finished_at=now)
         return "webhook-disabled"
+    try:
+        secret = unseal(webhook.secret_sealed)
+    except crypto.DecryptionError:
+        error = "the signing secret cannot be decrypted (SECRET_KEY changed without SECRET_KEY_FALLBACKS)"
+        _finish(row.pk, token, status=Status.FAILED, last_error=error, finished_at=now)
+        logger.error("kanban.webhook %s", error, extra={"webhook": str(webhook.pk)})
+        return "failed"
     settings_ = conf()
     body = row.body.encode()
     timestamp = int(time.time())
@@ -102,7 +112,7 @@ def deliver(delivery_id: uuid.UUID, *, now: datetime | None = None) -> str:
         "User-Agent": USER_AGENT,
         "X-Gau-Event": row.event,
         "X-Gau-Delivery": str(row.pk),
-        "X-Gau-Signature": sign(unseal(webhook.secret_sealed), timestamp, body),
+        "X-Gau-Signature": sign(secret, timestamp, body),
     }
     outcome = webhook_net.post(
         webhook.url,
@@ -198,11 +208,24 @@ def _email_admins(webhook: Webhook, *, error: str) -> None:
             )
 
 
+def _purge_finished(now: datetime, batch: int = 1000) -> int:
+    """Delete up to ``batch`` finished deliveries (with their attempts) older than ``RETENTION_DAYS``."""
+    cutoff = now - timedelta(days=float(conf()["RETENTION_DAYS"]))
+    old = WebhookDelivery.objects.filter(status__in=[Status.SUCCEEDED, Status.FAILED], finished_at__lt=cutoff)
+    ids = list(old.values_list("id", flat=True)[:batch])
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
 def sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     """Publish every due row nobody is working on: never published (long waits), or due for
-    ``STUCK_AFTER`` seconds without a claim (publish lost, worker killed). Returns how many."""
+    ``STUCK_AFTER`` seconds without a claim (publish lost, worker killed). Returns how many.
+
+    Also deletes finished deliveries older than ``RETENTION_DAYS`` (a batch per run)."""
     now = now or timezone.now()
     stuck = now - timedelta(seconds=float(conf()["STUCK_AFTER"]))
+    _purge_finished(now)
     ids = list(
         WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))

@@ -395,3 +395,48 @@ def test_delivered_by_a_real_celery_worker(celery_worker: Any, settings: Any, re
     [logged] = _settled(world, hook, attempts=1)
     assert logged["status"] == "succeeded"
     assert webhook_delivery.in_process._thread is None  # the worker delivered it, not this process
+
+
+@pytest.mark.django_db
+def test_sweeper_deletes_finished_deliveries_after_the_retention(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    settings.KANBAN_WEBHOOKS = {**settings.KANBAN_WEBHOOKS, "ALLOW_PRIVATE": True, "RETENTION_DAYS": 30}
+    world = make_world()
+    hook = create_webhook(world, receiver.url)
+    admin, webhook_id = world.users["admin"], uuid.UUID(hook["id"])
+    old, recent = (webhooks.ping(user_id=admin, webhook_id=webhook_id) for _ in range(2))
+    for delivery in (old, recent):
+        assert webhook_delivery.deliver(delivery.id) == "delivered"
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=old.pk).update(finished_at=now - timedelta(days=31))
+    assert webhook_delivery.sweep(now=now) == 0
+    assert list(WebhookDelivery.objects.values_list("id", flat=True)) == [recent.id]
+    assert not WebhookAttempt.objects.filter(delivery_id=old.id).exists()
+
+
+@pytest.mark.django_db
+def test_undecryptable_secret_fails_without_sending(settings: Any, receiver: Receiver) -> None:
+    settings.KANBAN_WEBHOOKS = {**settings.KANBAN_WEBHOOKS, "ALLOW_PRIVATE": True}
+    world = make_world()
+    hook = create_webhook(world, receiver.url)
+    delivery = webhooks.ping(user_id=world.users["admin"], webhook_id=uuid.UUID(hook["id"]))
+    settings.SECRET_KEY = "another-secret-key-with-no-fallback-0000000000000000"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert webhook_delivery.deliver(delivery.id) == "failed"
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert "cannot be decrypted" in delivery.last_error
+    assert receiver.requests == []
+
+
+@pytest.mark.django_db
+def test_deleting_a_webhook_drops_its_pending_deliveries(settings: Any, receiver: Receiver) -> None:
+    settings.KANBAN_WEBHOOKS = {**settings.KANBAN_WEBHOOKS, "ALLOW_PRIVATE": True}
+    world = make_world()
+    hook = create_webhook(world, receiver.url)
+    delivery = webhooks.ping(user_id=world.users["admin"], webhook_id=uuid.UUID(hook["id"]))
+    assert world.client("admin").delete(f"{API}/webhooks/{hook['id']}").status_code == 204
+    assert webhook_delivery.deliver(delivery.id) == "skipped"
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
