@@ -90,7 +90,7 @@ def test_delivery_is_signed_and_verified_by_the_readme_snippet(fast: Any, receiv
     )
     assert body["actor_id"] == str(world.users["member"])
     assert body["data"]["task_id"] == task_id
-    [logged] = deliveries(world, hook)
+    [logged] = _settled(world, hook, attempts=1)
     assert logged["id"] == body["id"]
     assert logged["status"] == "succeeded"
     assert logged["payload"] == body
@@ -209,6 +209,23 @@ def test_ping(fast: Any, receiver: Receiver) -> None:
     assert request.headers["X-Gau-Event"] == "ping"
     assert request.headers["X-Gau-Delivery"] == response.json()["id"]
     assert json.loads(request.body)["data"] == {"webhook_id": hook["id"], "events": ["board.created"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_sweep_resumes_rows_left_by_a_restart(fast: Any, settings: Any, receiver: Receiver) -> None:
+    """Without a broker, a row nobody scheduled (the process restarted before its retry) is picked up by
+    the in-process thread's periodic sweep, with no other process running."""
+    settings.KANBAN_WEBHOOKS = {**settings.KANBAN_WEBHOOKS, "SWEEP_INTERVAL": 0.2}
+    world = make_world()
+    hook = create_webhook(world, receiver.url)
+    delivery = webhooks.ping(user_id=world.users["admin"], webhook_id=uuid.UUID(hook["id"]))  # sent at once
+    receiver.wait_for(1)
+    _settled(world, hook, attempts=1)  # the thread recorded the outcome
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now(), enqueued_at=None
+    )  # as if a retry was due when the process restarted
+    [_, resumed] = receiver.wait_for(2)
+    assert resumed.headers["X-Gau-Delivery"] == str(delivery.pk)
 
 
 # --- SSRF at delivery time (direct calls, no scheduler) --------------------------------------------
