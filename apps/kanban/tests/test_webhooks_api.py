@@ -202,3 +202,12 @@ def test_at_most_20_webhooks_per_project(world: World) -> None:
         f"{API}/projects/{world.project.id}/webhooks", {"url": PUBLIC_URL, "events": ["*"]}
     )
     assert response.status_code == 409
+
+
+def test_allow_private_is_read_from_the_environment() -> None:
+    from gau.config import ConfigError, load
+
+    assert load({"DEBUG": "true"}).kanban_webhook_allow_private is False
+    assert load({"DEBUG": "true", "KANBAN_WEBHOOK_ALLOW_PRIVATE": "true"}).kanban_webhook_allow_private is True
+    with pytest.raises(ConfigError, match="KANBAN_WEBHOOK_ALLOW_PRIVATE"):
+        load({"DEBUG": "true", "KANBAN_WEBHOOK_ALLOW_PRIVATE": "maybe"})
