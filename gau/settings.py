@@ -159,6 +159,8 @@ KANBAN_WEBHOOKS: dict[str, Any] = {
     "SWEEP_INTERVAL": 30,
     # Finished deliveries (and their attempt log) are deleted by the sweep after this many days.
     "RETENTION_DAYS": 30,
+    # A PEM file of CAs to trust for https receivers instead of the public ones (an internal CA).
+    "CA_BUNDLE": None,
     # No broker: start the in-process delivery thread with the app (else with the first delivery).
     "INPROCESS_AUTOSTART": True,
 }

@@ -119,6 +119,7 @@ def deliver(delivery_id: uuid.UUID, *, now: datetime | None = None) -> str:
         body=body,
         headers=headers,
         timeout=float(settings_["TIMEOUT"]),
+        ca_bundle=settings_.get("CA_BUNDLE") or None,
         allow_private=bool(settings_["ALLOW_PRIVATE"]),
     )
     attempts = row.attempts + 1

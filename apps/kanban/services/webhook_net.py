@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -154,8 +155,20 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, allow_private: bool) -> Outcome:
-    """POST ``body`` to ``url`` after the SSRF check, connecting to the checked address; never raises."""
+def post(
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    allow_private: bool,
+    ca_bundle: str | None = None,
+) -> Outcome:
+    """POST ``body`` to ``url`` after the SSRF check, connecting to the checked address; never raises.
+
+    HTTPS certificates are checked against the URL's host name, trusting the system CAs (certifi), or only
+    ``ca_bundle`` (a PEM file) when given, e.g. for an internal CA on a self-hosted network.
+    """
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -176,9 +189,12 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, allo
         host_header = f"{host_header}:{parts.port}"
     extensions = {"sni_hostname": hostname} if parts.scheme == "https" else {}
     deadline = started + timeout
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
     try:
         with (
-            httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client,
+            httpx.Client(
+                timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, verify=verify
+            ) as client,
             client.stream(
                 "POST", pinned, content=body, headers={**headers, "Host": host_header}, extensions=extensions
             ) as response,

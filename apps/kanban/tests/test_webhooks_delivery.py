@@ -20,7 +20,7 @@ from apps.email.services import email_service
 from apps.kanban.models import Webhook, WebhookAttempt, WebhookDelivery
 from apps.kanban.services import tasks, webhook_delivery, webhook_net, webhooks
 from apps.kanban.tests.factories_a import API, World, add_member, make_world
-from apps.kanban.tests.webhook_receiver import Receiver, readme_verify_snippet, receiver_fixture
+from apps.kanban.tests.webhook_receiver import Receiver, make_tls, readme_verify_snippet, receiver_fixture
 
 FAST = {"ALLOW_PRIVATE": True, "RETRY_DELAYS": [0.2, 0.2, 0.2, 0.2, 0.2, 0.2], "JITTER": 0.0, "SWEEP_INTERVAL": 3600}
 
@@ -283,6 +283,36 @@ def test_connects_to_the_checked_address_keeping_the_host_name(
     [request] = receiver.requests
     assert request.headers["Host"] == f"hooks.invalid:{receiver.port}"
     assert request.path == "/in?x=1"
+
+
+@pytest.mark.django_db
+def test_https_is_pinned_with_sni_and_the_certificate_checked_against_the_url_host(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """TLS to the checked address: the certificate must be valid for the URL's host (sent as SNI), not
+    for the IP connected to; an unknown CA or a certificate for another name fails the attempt."""
+    ca, tls = make_tls(tmp_path, "hooks.invalid")
+    receiver = Receiver(tls=tls)
+    try:
+        settings.KANBAN_WEBHOOKS = {**settings.KANBAN_WEBHOOKS, "ALLOW_PRIVATE": True, "CA_BUNDLE": str(ca)}
+        world = make_world()
+        _resolver(monkeypatch, {"hooks.invalid": "127.0.0.1", "other.invalid": "127.0.0.1"})
+        good = create_webhook(world, f"https://hooks.invalid:{receiver.port}/tls")
+        wrong_name = create_webhook(world, f"https://other.invalid:{receiver.port}/tls")
+        admin = world.users["admin"]
+        ok = webhooks.ping(user_id=admin, webhook_id=uuid.UUID(good["id"]))
+        assert webhook_delivery.deliver(ok.id) == "delivered"
+        assert receiver.requests[0].headers["Host"] == f"hooks.invalid:{receiver.port}"
+        bad = webhooks.ping(user_id=admin, webhook_id=uuid.UUID(wrong_name["id"]))
+        assert webhook_delivery.deliver(bad.id) == "retry"
+        assert "certificate" in WebhookAttempt.objects.get(delivery=bad).error.lower()
+        settings.KANBAN_WEBHOOKS = {**settings.KANBAN_WEBHOOKS, "CA_BUNDLE": None}  # public CAs only
+        untrusted = webhooks.ping(user_id=admin, webhook_id=uuid.UUID(good["id"]))
+        assert webhook_delivery.deliver(untrusted.id) == "retry"
+        assert "certificate" in WebhookAttempt.objects.get(delivery=untrusted).error.lower()
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()
 
 
 @pytest.mark.django_db
