@@ -10,6 +10,7 @@ and private ranges, never link-local, metadata, multicast or unspecified address
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+import certifi
 import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -141,6 +143,12 @@ def check_url(url: str, *, allow_private: bool) -> Target:
     return Target(parts=parts, address=addresses[0])
 
 
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The client TLS context (built once: loading a CA bundle costs tens of milliseconds)."""
+    return ssl.create_default_context(cafile=ca_bundle or certifi.where())
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one attempt got: a status code (None if no response), duration, excerpt and error."""
@@ -189,7 +197,7 @@ def post(
         host_header = f"{host_header}:{parts.port}"
     extensions = {"sni_hostname": hostname} if parts.scheme == "https" else {}
     deadline = started + timeout
-    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+    verify = _tls_context(ca_bundle)
     try:
         with (
             httpx.Client(
