@@ -84,6 +84,8 @@ class Config:
     account: AccountConfig = field(default_factory=lambda: load_account({}))
     upload_quota_bytes: int = 1024**3
     secret_key_fallbacks: tuple[str, ...] = ()
+    #: Webhooks may target loopback and private addresses (never link-local / cloud metadata).
+    kanban_webhook_allow_private: bool = False
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -331,6 +333,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         account=load_account(env),
         upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 1024**3, low=0, high=2**50),
         secret_key_fallbacks=fallbacks,
+        kanban_webhook_allow_private=_bool(env, "KANBAN_WEBHOOK_ALLOW_PRIVATE", False),
     )
 
 

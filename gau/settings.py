@@ -165,6 +165,33 @@ CELERY_BEAT_SCHEDULE["email.sweep"] = {
     "options": {"queue": "email", "expires": 60},
 }
 
+# --- Kanban webhooks (apps/kanban/README.md "Webhooks") --------------------------------------------
+# RETRY_DELAYS: seconds before attempts 2..7 (each ± JITTER); DISABLE_AFTER: seconds of consecutive failures
+# before a webhook is disabled; MAX_COUNTDOWN: longer waits are left to the sweeper (RabbitMQ's consumer
+# timeout would drop a long ETA task); STUCK_AFTER: a due row not claimed this long after it was due is
+# re-published by the sweeper (every SWEEP_INTERVAL s).
+KANBAN_WEBHOOKS: dict[str, Any] = {
+    "ALLOW_PRIVATE": CONFIG.kanban_webhook_allow_private,
+    "TIMEOUT": 10.0,
+    "RETRY_DELAYS": [10, 60, 600, 3600, 21600, 86400],
+    "JITTER": 0.2,
+    "DISABLE_AFTER": 86400,
+    "MAX_COUNTDOWN": 600,
+    "STUCK_AFTER": 60,
+    "SWEEP_INTERVAL": 30,
+    # Finished deliveries (and their attempt log) are deleted by the sweep after this many days.
+    "RETENTION_DAYS": 30,
+    # A PEM file of CAs to trust for https receivers instead of the public ones (an internal CA).
+    "CA_BUNDLE": None,
+    # No broker: start the in-process delivery thread with the app (else with the first delivery).
+    "INPROCESS_AUTOSTART": True,
+}
+CELERY_BEAT_SCHEDULE["kanban.webhooks_sweep"] = {
+    "task": "kanban.webhooks_sweep",
+    "schedule": float(KANBAN_WEBHOOKS["SWEEP_INTERVAL"]),
+    "options": {"expires": 30},
+}
+
 # --- Storage --------------------------------------------------------------------------------
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"

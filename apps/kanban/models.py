@@ -307,3 +307,92 @@ class BoardImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} import {self.id} ({self.status})"
+
+
+# --- Webhooks (issue 10) --------------------------------------------------------------------------
+
+
+class Webhook(models.Model):
+    """An admin's subscription of a URL to project events; the signing secret is stored encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField(max_length=2000)
+    #: Event names (``task.created`` …) or ``["*"]``.
+    events = models.JSONField(default=list)
+    description = models.CharField(max_length=500, blank=True, default="")
+    #: The HMAC secret as a ``gau.crypto`` Fernet token (shown to the admin once, at creation).
+    secret_sealed = models.TextField()
+    is_active = models.BooleanField(default=True)
+    #: Start of the current run of consecutive failed attempts (None after a success).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "is_active"], name="kanban_webhook_project")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event to POST to one webhook (the outbox row); ``body`` is the exact bytes signed and sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    #: Attempts in the current round (a redelivery starts a new round); drives the retry schedule.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    #: When a task was last published for this row (None: nothing published; the sweeper will).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    #: A worker's claim: only the holder of ``lease_token`` may finish the attempt before ``lease_until``.
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["webhook", "-created_at"], name="kanban_delivery_webhook"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="kanban_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery: outcome, duration and the first 2 KiB of the response."""
+
+    id = models.BigAutoField(primary_key=True)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.TextField(blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivery", "id"], name="kanban_attempt_delivery")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.status_code or self.error}"

@@ -26,6 +26,10 @@ SAMPLE = {
     "due_at": "tomorrow",
     "task_url": "/t/1",
     "sent_at": "now",
+    "project_name": "Apollo",
+    "endpoint": "https://hooks.example.com/gau",
+    "failing_since": "2026-11-27 08:00 UTC",
+    "last_error": "HTTP 500",
 }
 
 

@@ -7,34 +7,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kanban', '0001_initial'),
+        ("kanban", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BoardImport',
+            name="BoardImport",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_by', models.UUIDField(blank=True, null=True)),
-                ('source', models.CharField(default='trello', max_length=20)),
-                ('filename', models.CharField(blank=True, default='', max_length=255)),
-                ('size', models.BigIntegerField(default=0)),
-                ('blob_key', models.CharField(blank=True, default='', max_length=255)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('board_id', models.UUIDField(blank=True, null=True)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('error', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='kanban.project')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("created_by", models.UUIDField(blank=True, null=True)),
+                ("source", models.CharField(default="trello", max_length=20)),
+                ("filename", models.CharField(blank=True, default="", max_length=255)),
+                ("size", models.BigIntegerField(default=0)),
+                ("blob_key", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("board_id", models.UUIDField(blank=True, null=True)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("error", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="imports", to="kanban.project"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', '-created_at'], name='kanban_import_project')],
+                "indexes": [models.Index(fields=["project", "-created_at"], name="kanban_import_project")],
             },
         ),
     ]

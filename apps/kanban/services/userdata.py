@@ -6,7 +6,7 @@ Deletion rules (idempotent; one transaction):
   (``member.role_changed`` with reason ``owner_left``); a project with nobody left is deleted;
 - task assignments go (the tasks get a new version);
 - comments stay with ``author_id`` cleared; ``created_by`` / ``added_by`` stamps on projects, tasks,
-  attachments and imports are cleared; the user's activity entries stay with ``actor_id`` cleared;
+  attachments, imports and webhooks are cleared; the user's activity entries stay with ``actor_id`` cleared;
 - invitations the user sent stay valid (they are the project's decision) with ``invited_by`` cleared;
   invitations the user accepted keep their row with ``accepted_by`` cleared. Invitations are addressed
   to an email address, not an account, so pending ones to the user's address are not touched here.
@@ -31,6 +31,7 @@ from apps.kanban.models import (
     Role,
     Task,
     TaskAssignee,
+    Webhook,
 )
 from apps.kanban.services import changes
 from apps.kanban.services.projects import bump_project_boards, drop_member, project_purge
@@ -91,6 +92,7 @@ def delete_user_data(*, user_id: uuid.UUID) -> None:
         Task.objects.filter(created_by=user_id).update(created_by=None)
         Attachment.objects.filter(added_by=user_id).update(added_by=None)
         BoardImport.objects.filter(created_by=user_id).update(created_by=None)
+        Webhook.objects.filter(created_by=user_id).update(created_by=None)
 
 
 def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:
