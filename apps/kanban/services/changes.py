@@ -40,6 +40,19 @@ class Event:
 
 _SUBSCRIBERS: list[Callable[[Event], None]] = []
 
+#: Handlers called INSIDE the change's transaction (outbox rows: notifications, reminders, webhooks).
+_IN_TX_HOOKS: list[Callable[[Event], None]] = []
+
+
+def register_in_transaction(handler: Callable[[Event], None]) -> None:
+    """Call ``handler(event)`` inside the transaction of every recorded change (idempotent per handler).
+
+    The handler writes its own rows in that transaction, so a rolled-back change leaves nothing behind;
+    an exception it raises fails the change (keep handlers small and total).
+    """
+    if handler not in _IN_TX_HOOKS:
+        _IN_TX_HOOKS.append(handler)
+
 
 def subscribe(handler: Callable[[Event], None]) -> None:
     """Call ``handler(event)`` after the commit of every recorded change (idempotent per handler)."""
@@ -95,5 +108,7 @@ def record(
         data=entry.data,
         created_at=now,
     )
+    for hook in list(_IN_TX_HOOKS):
+        hook(event)
     transaction.on_commit(lambda: _publish(event))
     return entry
