@@ -35,6 +35,7 @@ MESSAGES: dict[str, Message] = {
         _m("account/new_signin", "display_name", "user_agent", "ip", "when"),
         _m("kanban/board_invitation", "inviter_name", "board_name", "accept_url"),
         _m("kanban/task_due", "task_title", "board_name", "due_at", "task_url"),
+        _m("kanban/notifications", "display_name", "items", "count"),
         _m("email/test", "sent_at"),
     )
 }

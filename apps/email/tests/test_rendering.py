@@ -26,6 +26,12 @@ SAMPLE = {
     "due_at": "tomorrow",
     "task_url": "/t/1",
     "sent_at": "now",
+    "items": [
+        {"kind": "assigned", "number": "T-0001", "task_title": "A & B", "task_url": "/t/1", "actor_name": "Hoa", "you": True},
+        {"kind": "mentioned", "number": "T-0002", "task_title": "C", "task_url": "/t/2", "excerpt": "hi @ana"},
+        {"kind": "done", "number": "T-0003", "task_title": "D", "task_url": "/t/3", "column": "Done"},
+    ],
+    "count": 3,
 }
 
 
