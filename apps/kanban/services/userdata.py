@@ -4,7 +4,8 @@ Deletion rules (idempotent; one transaction):
 - every membership goes (recorded as ``member.removed`` with reason ``account_deleted``, no actor);
   a project whose only owner leaves passes to its oldest admin, else oldest member, else oldest viewer
   (``member.role_changed`` with reason ``owner_left``); a project with nobody left is deleted;
-- task assignments go (the tasks get a new version);
+- task assignments go (the tasks get a new version); watches, pending notifications and notification
+  preferences go;
 - comments stay with ``author_id`` cleared; the user's activity entries stay with ``actor_id`` cleared;
 - invitations the user sent stay valid (they are the project's decision) with ``invited_by`` cleared;
   invitations the user accepted keep their row with ``accepted_by`` cleared. Invitations are addressed
@@ -19,7 +20,19 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from apps.kanban.models import Activity, Comment, Invitation, Membership, Role, Task, TaskAssignee
+from apps.kanban.models import (
+    Activity,
+    BoardWatch,
+    Comment,
+    Invitation,
+    Membership,
+    Notification,
+    NotificationPrefs,
+    Role,
+    Task,
+    TaskAssignee,
+    TaskWatch,
+)
 from apps.kanban.services import changes
 from apps.kanban.services.projects import bump_project_boards, drop_member, project_purge
 
@@ -74,6 +87,10 @@ def delete_user_data(*, user_id: uuid.UUID) -> None:
         Activity.objects.filter(actor_id=user_id).update(actor_id=None)
         Invitation.objects.filter(invited_by=user_id).update(invited_by=None)
         Invitation.objects.filter(accepted_by=user_id).update(accepted_by=None)
+        TaskWatch.objects.filter(user_id=user_id).delete()
+        BoardWatch.objects.filter(user_id=user_id).delete()
+        Notification.objects.filter(user_id=user_id).delete()
+        NotificationPrefs.objects.filter(user_id=user_id).delete()
 
 
 def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:
