@@ -330,9 +330,7 @@ class ReminderState(models.Model):
             models.UniqueConstraint(fields=["task", "due_at", "kind", "offset"], name="kanban_reminder_unique")
         ]
         indexes = [
-            models.Index(
-                fields=["fire_at"], name="kanban_reminder_pending", condition=models.Q(state="pending")
-            )
+            models.Index(fields=["fire_at"], name="kanban_reminder_pending", condition=models.Q(state="pending"))
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 15.0
 _SERVERS = ("gunicorn", "uvicorn", "granian", "daphne")
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
+_threads: list[threading.Thread] = []
 _stop = threading.Event()
 
 
@@ -67,14 +67,14 @@ def _run() -> None:
 
 def start_if_embedded() -> bool:
     """Start the scheduler thread once if :func:`wanted`; returns whether it runs."""
-    global _thread
     if not wanted():
         return False
     with _lock:
-        if _thread is None or not _thread.is_alive():
+        if not any(t.is_alive() for t in _threads):
             _stop.clear()
-            _thread = threading.Thread(target=_run, name="kanban-scheduler", daemon=True)
-            _thread.start()
+            thread = threading.Thread(target=_run, name="kanban-scheduler", daemon=True)
+            _threads[:] = [thread]
+            thread.start()
             logger.info("kanban.scheduler_started every=%ss", TICK_SECONDS)
     return True
 

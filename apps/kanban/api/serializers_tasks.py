@@ -48,7 +48,7 @@ MAX_REMINDER_OFFSET = 40_320
 MAX_REMINDERS = 10
 
 
-def ReminderOffsetsField(**kwargs: Any) -> serializers.ListField:  # noqa: N802 - a field factory
+def ReminderOffsetsField(**kwargs: Any) -> serializers.ListField:
     """Reminder offsets in minutes before ``due_at`` (0 = at the due time), at most 10, each ≤ 28 days."""
     return serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=MAX_REMINDER_OFFSET),
@@ -56,7 +56,6 @@ def ReminderOffsetsField(**kwargs: Any) -> serializers.ListField:  # noqa: N802 
         help_text="Minutes before due_at, e.g. [1440, 60]; at most 10, each 0..40320.",
         **kwargs,
     )
-
 
 
 class TaskCreateInputSerializer(PlacementMixin):

@@ -83,12 +83,14 @@ class NotificationPrefsApi(KanbanApiView):
         operation_id="kanban_notification_prefs_update",
         request=NotificationPrefsSerializer,
         responses={200: NotificationPrefsSerializer, **errors(400, 401, 403)},
-        description="Partial: `{\"mentioned\": false}` turns mention emails off. Unknown keys: 400.",
+        description='Partial: `{"mentioned": false}` turns mention emails off. Unknown keys: 400.',
     )
     def patch(self, request: Request) -> Response:
         unknown = set(request.data) - set(watching.PREF_KINDS) if isinstance(request.data, dict) else set()
         if unknown:
-            raise KanbanInvalidError("Unknown notification kinds.", fields={k: ["Unknown kind."] for k in sorted(unknown)})
+            raise KanbanInvalidError(
+                "Unknown notification kinds.", fields={k: ["Unknown kind."] for k in sorted(unknown)}
+            )
         body = NotificationPrefsSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         return Response(watching.prefs_update(user_id=caller_id(request), changes=dict(body.validated_data)))

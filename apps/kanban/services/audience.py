@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from apps.kanban.models import BoardWatch, Membership, NotificationKind, NotificationPrefs, Task, TaskAssignee, TaskWatch
+from apps.kanban.models import (
+    BoardWatch,
+    Membership,
+    NotificationKind,
+    NotificationPrefs,
+    Task,
+    TaskAssignee,
+    TaskWatch,
+)
 
 
 def task_audience(task: Task) -> set[uuid.UUID]:
@@ -19,9 +27,7 @@ def members_among(project_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.U
     """The subset of ``user_ids`` who are members of ``project_id``."""
     if not user_ids:
         return set()
-    return set(
-        Membership.objects.filter(project_id=project_id, user_id__in=user_ids).values_list("user_id", flat=True)
-    )
+    return set(Membership.objects.filter(project_id=project_id, user_id__in=user_ids).values_list("user_id", flat=True))
 
 
 def wanting(user_ids: set[uuid.UUID], kind: str) -> set[uuid.UUID]:
@@ -29,7 +35,5 @@ def wanting(user_ids: set[uuid.UUID], kind: str) -> set[uuid.UUID]:
     if not user_ids:
         return set()
     assert kind in NotificationKind.values
-    off = set(
-        NotificationPrefs.objects.filter(user_id__in=user_ids, **{kind: False}).values_list("user_id", flat=True)
-    )
+    off = set(NotificationPrefs.objects.filter(user_id__in=user_ids, **{kind: False}).values_list("user_id", flat=True))
     return user_ids - off

@@ -37,6 +37,7 @@ from apps.kanban.models import (
     TaskWatch,
 )
 from apps.kanban.services.audience import members_among, task_audience, wanting
+from apps.kanban.services.changes import Event
 from apps.kanban.services.people import display_names
 from apps.kanban.services.reminders import task_url
 
@@ -80,12 +81,9 @@ def _add(kind: str, users: set[uuid.UUID], *, task: Task, actor_id: uuid.UUID | 
     )
 
 
-def on_change(event: object) -> None:
+def on_change(event: Event) -> None:
     """In-transaction hook: the notifications a recorded change causes."""
-    verb = getattr(event, "verb", "")
-    data: dict[str, Any] = getattr(event, "data", {}) or {}
-    actor_id: uuid.UUID | None = getattr(event, "actor_id", None)
-    task_id = getattr(event, "task_id", None)
+    verb, data, actor_id, task_id = event.verb, event.data or {}, event.actor_id, event.task_id
     if task_id is None or verb not in {"task.created", "task.updated", "task.moved", "comment.created"}:
         return
     task = Task.objects.select_related("project").filter(id=task_id).first()
@@ -112,12 +110,14 @@ def on_change(event: object) -> None:
     elif verb == "task.moved":
         source_id = (data.get("from") or {}).get("column_id")
         target_id = (data.get("to") or {}).get("column_id")
+        if not source_id or not target_id:
+            return
         done = dict(Column.objects.filter(id__in=[source_id, target_id]).values_list("id", "is_done"))
         if done.get(uuid.UUID(target_id)) and not done.get(uuid.UUID(source_id)):
             column_name = Column.objects.filter(id=target_id).values_list("name", flat=True).first()
             _add(NotificationKind.DONE, task_audience(task), task=task, actor_id=actor_id, data={"column": column_name})
     elif verb == "comment.created":
-        comment = Comment.objects.filter(id=data.get("comment_id")).first()
+        comment = Comment.objects.filter(id=str(data.get("comment_id") or uuid.UUID(int=0))).first()
         names = mentioned_usernames(comment.body) if comment else set()
         if not names or comment is None:
             return

@@ -28,6 +28,7 @@ from apps.account.services import AccountService, UserData, account_service
 from apps.email.services import email_service
 from apps.kanban.models import NotificationKind, ReminderKind, ReminderState, Task, TaskAssignee
 from apps.kanban.services.audience import task_audience, wanting
+from apps.kanban.services.changes import Event
 from apps.kanban.services.errors import KanbanInvalidError
 
 logger = logging.getLogger(__name__)
@@ -87,20 +88,18 @@ def schedule(task: Task, *, now: datetime | None = None) -> None:
     ReminderState.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def on_change(event: object) -> None:
+def on_change(event: Event) -> None:
     """In-transaction hook: reschedule what a recorded change affects."""
-    verb = getattr(event, "verb", "")
-    data = getattr(event, "data", {}) or {}
-    task_id = getattr(event, "task_id", None)
-    if verb == "task.created" or (verb == "task.updated" and _SCHEDULE_FIELDS & set(data.get("changes", {}))):
-        task = Task.objects.select_related("project").filter(id=task_id).first()
+    verb, data = event.verb, event.data or {}
+    scheduling = verb == "task.created" or (verb == "task.updated" and _SCHEDULE_FIELDS & set(data.get("changes", {})))
+    if scheduling and event.task_id is not None:
+        task = Task.objects.select_related("project").filter(id=event.task_id).first()
         if task is not None:
             schedule(task)
     elif verb == "project.updated" and "default_reminders" in data.get("changes", {}):
         now = timezone.now()
-        project_id = getattr(event, "project_id", None)
         tasks = Task.objects.select_related("project").filter(
-            project_id=project_id, reminders__isnull=True, archived=False, due_at__gt=now
+            project_id=event.project_id, reminders__isnull=True, archived=False, due_at__gt=now
         )
         for task in tasks.iterator(chunk_size=500):
             schedule(task, now=now)
@@ -172,9 +171,7 @@ def _fire(row_id: int, now: datetime) -> int:
                     "overdue": row.kind == ReminderKind.OVERDUE,
                     "reason": "assigned" if user.id in assignees else "watching",
                 },
-                idempotency_key=(
-                    f"kanban:due:{task.id}:{row.due_at.isoformat()}:{row.kind}:{row.offset}:{user.id}"
-                ),
+                idempotency_key=(f"kanban:due:{task.id}:{row.due_at.isoformat()}:{row.kind}:{row.offset}:{user.id}"),
                 locale=user.locale,
             )
             count += 1

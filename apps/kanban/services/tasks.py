@@ -290,7 +290,8 @@ def task_update(*, user_id: uuid.UUID, task_id: uuid.UUID, fields: dict[str, Any
     """Apply a partial update (``None`` clears a field); 412 when ``if_match`` is not the current version.
 
     ``fields`` may hold ``title``, ``description``, ``priority``, ``due_at``, ``archived``, ``reminders``
-    (``None``: back to the project default), ``assignee_ids`` and ``label_ids``. Records ``task.updated`` with each changed field's from/to.
+    (``None``: back to the project default), ``assignee_ids`` and ``label_ids``. Records ``task.updated``
+    with each changed field's from/to.
     """
     task, _access = task_access(task_id=task_id, user_id=user_id, role=Role.MEMBER)
     if "title" in fields and not fields["title"]:

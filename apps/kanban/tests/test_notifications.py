@@ -109,7 +109,7 @@ def test_a_rolled_back_comment_notifies_nobody() -> None:
     team = make_team()
     assert team.member.client.patch(ME, {"username": "mia_k"}).status_code == 200
     task = make_task(team.todo, "Quiet")
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the change, then a failure
         comments.comment_create(user_id=team.owner.user_id, task_id=task.id, body="@mia_k look")
         assert Notification.objects.count() == 1  # recorded in the change's transaction...
         raise RuntimeError("the request failed")
@@ -124,7 +124,9 @@ def test_mentions_of_strangers_and_removed_members_are_not_sent(smtp: Any) -> No
     task = make_task(team.todo, "Private")
     assert team.owner.client.post(f"{API}/tasks/{task.id}/comments", {"body": "@stan_x @vic_v hi"}).status_code == 201
     assert list(Notification.objects.values_list("user_id", flat=True)) == [team.viewer.user_id]
-    assert team.owner.client.delete(f"{API}/projects/{team.project.id}/members/{team.viewer.user_id}").status_code == 204
+    assert (
+        team.owner.client.delete(f"{API}/projects/{team.project.id}/members/{team.viewer.user_id}").status_code == 204
+    )
     assert notifications.flush(now=_later(6)) == 0  # no longer a member: dropped
     assert Notification.objects.get().sent_at is not None
 
@@ -153,7 +155,12 @@ def test_watch_endpoints_roles() -> None:
 def test_notification_prefs_validation() -> None:
     team = make_team()
     client = team.member.client
-    assert client.get(f"{API}/me/notifications").json() == {"assigned": True, "mentioned": True, "done": True, "due": True}
+    assert client.get(f"{API}/me/notifications").json() == {
+        "assigned": True,
+        "mentioned": True,
+        "done": True,
+        "due": True,
+    }
     unknown = client.patch(f"{API}/me/notifications", {"birthdays": False})
     assert unknown.status_code == 400
     assert code(unknown) == "kanban.invalid"

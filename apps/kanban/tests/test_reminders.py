@@ -198,7 +198,7 @@ def test_a_rolled_back_change_schedules_nothing() -> None:
     team = make_team()
     task = _create(team, due_at=timezone.now() + timedelta(hours=1), reminders_=[], assignees=[])
     before = _pending(task["id"])
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the change, then a failure
         tasks.task_update(
             user_id=team.owner.user_id,
             task_id=Task.objects.get(id=task["id"]).id,
