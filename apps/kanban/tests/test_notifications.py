@@ -173,3 +173,20 @@ def test_notification_prefs_validation() -> None:
 
 def test_mention_parsing() -> None:
     assert notifications.mentioned_usernames("hi @ana, and @Bo_b. mail a@b.com @xy") == {"ana", "bo_b.", "bo_b"}
+
+
+def test_watch_and_notification_endpoints_are_documented_with_their_errors() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    from apps.kanban.api import urls_notify
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]  # type: ignore[no-untyped-call]
+    for pattern in urls_notify.urlpatterns:
+        route = "/api/v2/kanban/" + str(pattern.pattern).replace("<uuid:", "{").replace(">", "}")
+        for method, operation in paths[route].items():
+            responses = set(operation["responses"])
+            assert operation["operationId"].startswith("kanban_"), (route, method)
+            assert {"401", "403"} <= responses, (route, method)
+            assert "me/" in route or "404" in responses, (route, method)
+            if method == "patch":
+                assert "400" in responses
