@@ -235,3 +235,32 @@ def test_embedded_scheduler_tick_sends_due_reminders(smtp: Any, monkeypatch: Any
     time.sleep(max(0.0, (due - timedelta(minutes=1) - timezone.now()).total_seconds()) + 0.1)
     scheduler.tick()
     assert len(smtp.wait_for(1)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_that_dies_mid_send_leaves_the_reminder_for_the_next_one(smtp: Any, monkeypatch: Any) -> None:
+    """The claim and the outbox rows commit together: a crash after the first recipient's email was
+    queued rolls both back, and the next scan sends each recipient exactly one email."""
+    team = make_team()
+    due = timezone.now() + timedelta(minutes=30)
+    task = _create(team, due_at=due, reminders_=[5], assignees=[team.member, team.admin])
+    real = reminders.email_service
+    calls: list[str] = []
+
+    class Dying:
+        def send(self, **kwargs: Any) -> Any:
+            calls.append(kwargs["to"])
+            if len(calls) == 2:
+                raise KeyboardInterrupt  # the process is going down, not an ordinary error
+            return real.send(**kwargs)
+
+    monkeypatch.setattr(reminders, "email_service", Dying())
+    with pytest.raises(KeyboardInterrupt):
+        reminders.scan(now=due - timedelta(minutes=5))
+    assert ReminderState.objects.get(task_id=task["id"], kind="reminder").state == "pending"
+    monkeypatch.setattr(reminders, "email_service", real)
+    assert reminders.scan(now=due - timedelta(minutes=4)) == 2
+    assert reminders.scan(now=due - timedelta(minutes=3)) == 0
+    smtp.wait_for(2)
+    time.sleep(0.5)
+    assert sorted(m["To"] for m in smtp.messages()) == sorted(set(calls))
