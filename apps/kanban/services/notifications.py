@@ -86,6 +86,8 @@ def on_change(event: Event) -> None:
     verb, data, actor_id, task_id = event.verb, event.data or {}, event.actor_id, event.task_id
     if task_id is None or verb not in {"task.created", "task.updated", "task.moved", "comment.created"}:
         return
+    if verb == "task.updated" and "assignee_ids" not in data.get("changes", {}):
+        return  # the common case: no query at all
     task = Task.objects.select_related("project").filter(id=task_id).first()
     if task is None:
         return

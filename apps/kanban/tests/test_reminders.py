@@ -264,3 +264,23 @@ def test_a_scan_that_dies_mid_send_leaves_the_reminder_for_the_next_one(smtp: An
     smtp.wait_for(2)
     time.sleep(0.5)
     assert sorted(m["To"] for m in smtp.messages()) == sorted(set(calls))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_watchers_get_reminders_unless_they_turned_due_off(smtp: Any) -> None:
+    team = make_team()
+    due = timezone.now() + timedelta(minutes=30)
+    task = _create(team, due_at=due, reminders_=[10], assignees=[team.member])
+    assert team.viewer.client.post(f"{API}/boards/{team.board.id}/watch").status_code == 200
+    assert team.admin.client.post(f"{API}/tasks/{task['id']}/watch").status_code == 200
+    assert team.stranger.client.post(f"{API}/tasks/{task['id']}/watch").status_code == 404
+    assert team.admin.client.patch(f"{API}/me/notifications", {"due": False}).status_code == 200
+    assert reminders.scan(now=due - timedelta(minutes=10)) == 2  # member (assignee) and viewer (board)
+    messages = smtp.wait_for(2)
+    time.sleep(0.3)
+    by_to = {m["To"]: _body(m) for m in smtp.messages()}
+    assert len(messages) == len(by_to) == 2
+    viewer = team.viewer.client.get(ME).json()["email"]
+    member = team.member.client.get(ME).json()["email"]
+    assert "because you watch the task or its board" in by_to[viewer]
+    assert "because the task is assigned to you" in by_to[member]
