@@ -245,6 +245,7 @@ def test_a_scan_that_dies_mid_send_leaves_the_reminder_for_the_next_one(smtp: An
     due = timezone.now() + timedelta(minutes=30)
     task = _create(team, due_at=due, reminders_=[5], assignees=[team.member, team.admin])
     from apps.email.services import email_service as real
+
     calls: list[str] = []
 
     class Dying:
