@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import Q
+
 from apps.kanban.models import (
     BoardWatch,
     Membership,
@@ -16,11 +18,17 @@ from apps.kanban.models import (
 
 
 def task_audience(task: Task) -> set[uuid.UUID]:
-    """Assignees, task watchers and board watchers of ``task`` who are still members of its project."""
-    people = set(TaskAssignee.objects.filter(task_id=task.id).values_list("user_id", flat=True))
-    people |= set(TaskWatch.objects.filter(task_id=task.id).values_list("user_id", flat=True))
-    people |= set(BoardWatch.objects.filter(board_id=task.board_id).values_list("user_id", flat=True))
-    return members_among(task.project_id, people)
+    """Assignees, task watchers and board watchers of ``task`` who are still members of its project (one
+    query: the membership rows filtered by three subqueries)."""
+    return set(
+        Membership.objects.filter(project_id=task.project_id)
+        .filter(
+            Q(user_id__in=TaskAssignee.objects.filter(task_id=task.id).values("user_id"))
+            | Q(user_id__in=TaskWatch.objects.filter(task_id=task.id).values("user_id"))
+            | Q(user_id__in=BoardWatch.objects.filter(board_id=task.board_id).values("user_id"))
+        )
+        .values_list("user_id", flat=True)
+    )
 
 
 def members_among(project_id: uuid.UUID, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:

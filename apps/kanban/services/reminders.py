@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -33,8 +34,9 @@ from apps.kanban.services.errors import KanbanInvalidError
 
 logger = logging.getLogger(__name__)
 
-#: Rows claimed per scan (the next scan, 30 s later, takes the rest).
+#: Rows read per batch, and how long one scan keeps going (the next scan, 30 s later, takes the rest).
 SCAN_LIMIT = 500
+SCAN_BUDGET = 25.0
 #: The changes of a ``task.updated`` that move reminders.
 _SCHEDULE_FIELDS = frozenset({"due_at", "reminders", "archived"})
 
@@ -108,20 +110,31 @@ def on_change(event: Event) -> None:
 # --- sending -----------------------------------------------------------------------------------------
 
 
-def scan(*, now: datetime | None = None, limit: int = SCAN_LIMIT) -> int:
-    """Send every reminder whose time has come; returns how many emails were queued."""
+def scan(*, now: datetime | None = None, limit: int = SCAN_LIMIT, budget: float = SCAN_BUDGET) -> int:
+    """Send every reminder whose time has come; returns how many emails were queued.
+
+    Works in batches of ``limit`` rows until none is due or ``budget`` seconds have passed (the next scan
+    continues), so a burst larger than one batch is not left for the next beat.
+    """
     now = now or timezone.now()
-    ids = list(
-        ReminderState.objects.filter(state=ReminderState.State.PENDING, fire_at__lte=now)
-        .order_by("fire_at")
-        .values_list("id", flat=True)[:limit]
-    )
+    started = time.monotonic()
     sent = 0
-    for row_id in ids:
-        try:
-            sent += _fire(row_id, now)
-        except Exception:  # one bad row must not stop the others; it stays pending for the next scan
-            logger.exception("kanban.reminder_failed row=%s", row_id)
+    failed: set[int] = set()
+    while time.monotonic() - started < budget:
+        ids = list(
+            ReminderState.objects.filter(state=ReminderState.State.PENDING, fire_at__lte=now)
+            .exclude(id__in=failed)
+            .order_by("fire_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            break
+        for row_id in ids:
+            try:
+                sent += _fire(row_id, now)
+            except Exception:  # one bad row must not stop the others; it stays pending for the next scan
+                logger.exception("kanban.reminder_failed row=%s", row_id)
+                failed.add(row_id)
     return sent
 
 
