@@ -1,11 +1,12 @@
 """Ad-hoc measurement (not collected by default): how long one scan takes to queue N due reminders.
 
-``.venv/bin/pytest -q -s -p no:cacheprovider apps/kanban/tests/bench_reminders_scan.py`` (N = int(__import__('os').environ.get('BENCH_N', '400')) tasks,
+``.venv/bin/pytest -q -s -p no:cacheprovider apps/kanban/tests/bench_reminders_scan.py`` (``BENCH_N`` tasks, default 400,
 one assignee each; mail is delivered by the real worker, so the figure is the scan's own work: claim,
 checks, one batched account call and one outbox row + RabbitMQ publish per recipient)."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from apps.kanban.models import ReminderState, Task
 from apps.kanban.services import reminders
 from apps.kanban.tests.factories_b import make_task, make_team
 
-N = int(__import__('os').environ.get('BENCH_N', '400'))
+N = int(__import__("os").environ.get("BENCH_N", "400"))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,7 +32,6 @@ def test_scan_throughput(celery_worker: Any) -> None:
     for task in Task.objects.select_related("project").all():
         reminders.schedule(task)
     import cProfile
-    import os
     import pstats
 
     profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
