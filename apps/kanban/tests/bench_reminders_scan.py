@@ -1,6 +1,7 @@
 """Ad-hoc measurement (not collected by default): how long one scan takes to queue N due reminders.
 
-``.venv/bin/pytest -q -s -p no:cacheprovider apps/kanban/tests/bench_reminders_scan.py`` (``BENCH_N`` tasks, default 400,
+``.venv/bin/pytest -q -s -p no:cacheprovider apps/kanban/tests/bench_reminders_scan.py``
+(``BENCH_N`` tasks, default 400,
 one assignee each; mail is delivered by the real worker, so the figure is the scan's own work: claim,
 checks, one batched account call and one outbox row + RabbitMQ publish per recipient)."""
 
