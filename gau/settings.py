@@ -370,3 +370,11 @@ CELERY_BEAT_SCHEDULE["upload.purge_expired_tus_uploads"] = {
     "task": "upload.purge_expired_tus_uploads",
     "schedule": 3600.0,
 }
+
+# --- Kanban reminders and notifications (apps/kanban README "Reminders and notifications") -----
+# With a broker, beat runs the reminder scanner every 30 s (delivery within 60 s of a reminder's time)
+# and the digest flusher every minute. Without one (make run), a server process runs both in a thread.
+CELERY_BEAT_SCHEDULE["kanban.scan_reminders"] = {"task": "kanban.scan_reminders", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["kanban.flush_notifications"] = {"task": "kanban.flush_notifications", "schedule": 60.0}
+#: None: guess (embedded scheduler thread only without a broker and in a server process); True/False force.
+KANBAN_EMBEDDED_SCHEDULER: bool | None = None

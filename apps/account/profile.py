@@ -50,6 +50,7 @@ def me_data(user: User) -> dict[str, Any]:
         "avatar_url": avatar_url(user),
         "locale": user.locale,
         "timezone": user.timezone,
+        "time_zone": user.timezone,
         "date_of_birth": user.date_of_birth,
         "gender": user.gender,
         "profile_links": list(user.profile_links or []),

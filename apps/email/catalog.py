@@ -36,6 +36,7 @@ MESSAGES: dict[str, Message] = {
         _m("kanban/board_invitation", "inviter_name", "board_name", "accept_url"),
         _m("kanban/task_due", "task_title", "board_name", "due_at", "task_url"),
         _m("kanban/webhook_disabled", "project_name", "endpoint", "failing_since", "last_error"),
+        _m("kanban/notifications", "display_name", "items", "count"),
         _m("email/test", "sent_at"),
     )
 }

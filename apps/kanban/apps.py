@@ -10,10 +10,16 @@ class KanbanConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from apps.kanban.services import changes, webhook_delivery, webhooks
+        from apps.kanban import scheduler
+        from apps.kanban.services import changes, notifications, reminders, webhook_delivery, webhooks
 
-        # Webhook outbox rows are written inside each change's transaction.
+        # Outbox rows (webhook deliveries, reminder schedules, notifications) are written inside each
+        # change's transaction, so a rolled-back change leaves none.
         changes.register_in_transaction(webhooks.outbox_hook)
-        # No broker (make run): deliveries, retries and the sweep run on an in-process thread.
+        changes.register_in_transaction(reminders.on_change)
+        changes.register_in_transaction(notifications.on_change)
+        # No broker (make run): webhook deliveries, retries and sweeps, reminder scans and notification
+        # flushes run on in-process threads of the serving process.
         if settings.KANBAN_WEBHOOKS.get("INPROCESS_AUTOSTART") and settings.CELERY_TASK_ALWAYS_EAGER:
             webhook_delivery.in_process.start()
+        scheduler.start_if_embedded()

@@ -396,3 +396,123 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.status_code or self.error}"
+
+
+# =====================================================================================================
+# Issue 10 — due-date reminders, watching and notifications (see README "Reminders and notifications")
+# =====================================================================================================
+
+
+class TaskWatch(models.Model):
+    """A user watching a task (assignees get one automatically when assigned)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="watches")
+    user_id = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user_id"], name="kanban_task_watch_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches task {self.task_id}"
+
+
+class BoardWatch(models.Model):
+    """A user watching every task of a board."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="watches")
+    user_id = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "user_id"], name="kanban_board_watch_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches board {self.board_id}"
+
+
+class ReminderKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    OVERDUE = "overdue", "Overdue"
+
+
+class ReminderState(models.Model):
+    """One reminder (or the overdue notice) of one task for one due date: the scanner's work list.
+
+    ``(task, due_at, kind, offset)`` is unique and a row that was sent or skipped is kept while the task
+    lives, so a due date changed and changed back does not send the same reminder again.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reminder_states")
+    due_at = models.DateTimeField()
+    kind = models.CharField(max_length=8, choices=ReminderKind.choices)
+    #: Minutes before ``due_at`` (0 for the overdue notice).
+    offset = models.PositiveIntegerField()
+    fire_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    done_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "due_at", "kind", "offset"], name="kanban_reminder_unique")
+        ]
+        indexes = [
+            models.Index(fields=["fire_at"], name="kanban_reminder_pending", condition=models.Q(state="pending"))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.offset} min before {self.due_at} for {self.task_id}"
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    MENTIONED = "mentioned", "Mentioned"
+    DONE = "done", "Moved to done"
+    DUE = "due", "Due reminders"
+
+
+class Notification(models.Model):
+    """One thing a watcher should hear about; pending rows are squashed into one email per user."""
+
+    id = models.BigAutoField(primary_key=True)
+    user_id = models.UUIDField()
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    project_id = models.UUIDField()
+    task_id = models.UUIDField(null=True, blank=True)
+    actor_id = models.UUIDField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user_id", "created_at"], name="kanban_notification_pending", condition=models.Q(sent_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+
+class NotificationPrefs(models.Model):
+    """Which notification kinds a user wants (all on until turned off)."""
+
+    user_id = models.UUIDField(primary_key=True)
+    assigned = models.BooleanField(default=True)
+    mentioned = models.BooleanField(default=True)
+    done = models.BooleanField(default=True)
+    due = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    #: When the last digest email went out (at most one per ``notifications.BATCH_WINDOW``).
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"notification prefs of {self.user_id}"

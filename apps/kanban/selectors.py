@@ -217,6 +217,7 @@ def task_detail(*, task: Task) -> dict[str, Any]:
         "description": task.description,
         "priority": task.priority,
         "due_at": iso(task.due_at),
+        "reminders": task.reminders,
         "done": task.column.is_done,
         "completed_at": iso(task.completed_at),
         "archived": task.archived,

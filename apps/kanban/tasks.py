@@ -67,3 +67,22 @@ def webhook_deliver(delivery_id: str) -> str:
 def webhooks_sweep() -> int:
     """Re-publish due webhook deliveries nobody is working on (beat, every SWEEP_INTERVAL seconds)."""
     return webhook_delivery.sweep()
+
+
+# --- Reminders and notifications ----------------------------------------------------------------
+
+
+@shared_task(name="kanban.scan_reminders", ignore_result=True, acks_late=True)
+def scan_reminders() -> int:
+    """Send the due-date reminders whose time has come (beat: every 30 s)."""
+    from apps.kanban.services import reminders
+
+    return reminders.scan()
+
+
+@shared_task(name="kanban.flush_notifications", ignore_result=True, acks_late=True)
+def flush_notifications() -> int:
+    """Send the notification digests that are due (beat: every 60 s)."""
+    from apps.kanban.services import notifications
+
+    return notifications.flush()

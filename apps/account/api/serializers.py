@@ -88,7 +88,8 @@ class MeOut(serializers.Serializer[Any]):
     display_name = serializers.CharField()
     avatar_url = serializers.CharField(allow_null=True)
     locale = serializers.CharField()
-    timezone = serializers.CharField()
+    timezone = serializers.CharField(help_text="IANA time zone name, e.g. Asia/Ho_Chi_Minh.")
+    time_zone = serializers.CharField(help_text="The same value as timezone (the name kanban's issue uses).")
     date_of_birth = serializers.DateField(allow_null=True)
     gender = serializers.CharField()
     profile_links = serializers.ListField(child=serializers.CharField())
@@ -103,7 +104,8 @@ class MePatchIn(serializers.Serializer[Any]):
     username = serializers.RegexField(USERNAME, allow_null=True, required=False)
     phone = serializers.RegexField(E164, allow_null=True, required=False, help_text="E.164, e.g. +84901234567")
     locale = serializers.RegexField(LOCALE, max_length=16, required=False)
-    timezone = serializers.CharField(max_length=64, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA time zone name.")
+    time_zone = serializers.CharField(max_length=64, required=False, help_text="Alias of timezone.")
     date_of_birth = serializers.DateField(allow_null=True, required=False)
     gender = serializers.CharField(max_length=32, allow_blank=True, required=False)
     profile_links = serializers.ListField(child=ProfileLinkField(max_length=300), max_length=10, required=False)
@@ -112,6 +114,17 @@ class MePatchIn(serializers.Serializer[Any]):
         if value not in zoneinfo.available_timezones():
             raise serializers.ValidationError("Not an IANA time zone name.")
         return value
+
+    def validate_time_zone(self, value: str) -> str:
+        return self.validate_timezone(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``time_zone`` is an alias of ``timezone``: both may be sent only with the same value."""
+        if "time_zone" in attrs:
+            alias = attrs.pop("time_zone")
+            if attrs.setdefault("timezone", alias) != alias:
+                raise serializers.ValidationError({"time_zone": ["Differs from timezone; send one of them."]})
+        return attrs
 
     def validate_locale(self, value: str) -> str:
         if value.split("-", maxsplit=1)[0] not in {code for code, _ in settings.LANGUAGES}:

@@ -22,3 +22,5 @@ class UserData(DataModel):
     is_active: bool
     avatar_file_id: uuid.UUID | None
     created_at: datetime
+    #: The sign-in username (unique case-insensitively) or None; kanban matches ``@username`` mentions on it.
+    username: str | None = None

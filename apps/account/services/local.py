@@ -28,6 +28,7 @@ def user_data(user: User) -> UserData:
         is_active=user.is_active,
         avatar_file_id=user.avatar_file_id,
         created_at=user.created_at,
+        username=user.username,
     )
 
 

@@ -109,3 +109,20 @@ def test_principal_of_missing_user_is_not_authenticated(as_principal, make_user,
     user.id = uuid.uuid4()  # a token for a user id that does not exist here
     response = as_principal(user).get(ME)
     assert response.status_code == 401
+
+
+def test_time_zone_is_an_alias_of_timezone(make_user, as_principal) -> None:
+    """``time_zone`` (kanban's issue) and ``timezone`` are one IANA field; other apps see it in UserData."""
+    from apps.account.services import account_service
+
+    user = make_user("tz@example.com")
+    client = as_principal(user)
+    body = client.patch(ME, {"time_zone": "Asia/Tokyo", "username": "tz_user"}).json()
+    assert (body["timezone"], body["time_zone"]) == ("Asia/Tokyo", "Asia/Tokyo")
+    assert client.patch(ME, {"time_zone": "Asia/Tokyo", "timezone": "Asia/Tokyo"}).status_code == 200
+    clash = client.patch(ME, {"time_zone": "Europe/Paris", "timezone": "Asia/Tokyo"})
+    assert clash.status_code == 400
+    assert "time_zone" in str(clash.json()["error"])
+    assert client.patch(ME, {"time_zone": "Mars/Olympus"}).status_code == 400
+    [data] = account_service.get_users(user_ids=[user.id])
+    assert (data.timezone, data.username) == ("Asia/Tokyo", "tz_user")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from apps.email import catalog
 from apps.email.rendering import RenderError, render
 
-SAMPLE = {
+SAMPLE: dict[str, Any] = {
     "display_name": "Ana",
     "verify_url": "/v/1",
     "login_url": "/login",
@@ -30,6 +32,19 @@ SAMPLE = {
     "endpoint": "https://hooks.example.com/gau",
     "failing_since": "2026-11-27 08:00 UTC",
     "last_error": "HTTP 500",
+    "items": [
+        {
+            "kind": "assigned",
+            "number": "T-0001",
+            "task_title": "A & B",
+            "task_url": "/t/1",
+            "actor_name": "Hoa",
+            "you": True,
+        },
+        {"kind": "mentioned", "number": "T-0002", "task_title": "C", "task_url": "/t/2", "excerpt": "hi @ana"},
+        {"kind": "done", "number": "T-0003", "task_title": "D", "task_url": "/t/3", "column": "Done"},
+    ],
+    "count": 3,
 }
 
 

@@ -22,6 +22,12 @@ class ProjectUpdateInput(serializers.Serializer[Data]):
     name = serializers.CharField(max_length=200, required=False)
     key = serializers.RegexField(r"^[A-Z][A-Z0-9]{1,9}$", required=False, help_text=KEY_HELP)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    default_reminders = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=40_320),
+        max_length=10,
+        required=False,
+        help_text="Reminder offsets (minutes before due_at) of tasks whose own reminders are null.",
+    )
 
 
 class ProjectOutput(serializers.Serializer[Data]):
@@ -29,6 +35,7 @@ class ProjectOutput(serializers.Serializer[Data]):
     name = serializers.CharField()
     key = serializers.CharField()
     description = serializers.CharField()
+    default_reminders = serializers.ListField(child=serializers.IntegerField())
     role = serializers.ChoiceField(choices=Role.choices, help_text="The caller's role in the project.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

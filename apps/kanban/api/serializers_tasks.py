@@ -43,6 +43,21 @@ class PlacementMixin(serializers.Serializer[Data]):
 # --- tasks ------------------------------------------------------------------------------------------
 
 
+#: Longest reminder offset (28 days, in minutes) and most offsets per task.
+MAX_REMINDER_OFFSET = 40_320
+MAX_REMINDERS = 10
+
+
+def ReminderOffsetsField(**kwargs: Any) -> serializers.ListField:
+    """Reminder offsets in minutes before ``due_at`` (0 = at the due time), at most 10, each ≤ 28 days."""
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_REMINDER_OFFSET),
+        max_length=MAX_REMINDERS,
+        help_text="Minutes before due_at, e.g. [1440, 60]; at most 10, each 0..40320.",
+        **kwargs,
+    )
+
+
 class TaskCreateInputSerializer(PlacementMixin):
     column_id = serializers.UUIDField()
     title = serializers.CharField(max_length=500)
@@ -51,6 +66,7 @@ class TaskCreateInputSerializer(PlacementMixin):
     due_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     assignee_ids = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=100)
     label_ids = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=100)
+    reminders = ReminderOffsetsField(required=False, allow_null=True, default=None)
 
 
 class TaskUpdateInputSerializer(serializers.Serializer[Data]):
@@ -63,6 +79,7 @@ class TaskUpdateInputSerializer(serializers.Serializer[Data]):
     archived = serializers.BooleanField(required=False, allow_null=True)
     assignee_ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True, max_length=100)
     label_ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True, max_length=100)
+    reminders = ReminderOffsetsField(required=False, allow_null=True)
 
 
 class TaskMoveInputSerializer(PlacementMixin):
@@ -96,6 +113,11 @@ class TaskOutputSerializer(serializers.Serializer[Data]):
     description = serializers.CharField()
     priority = serializers.ChoiceField(choices=Priority.choices)
     due_at = serializers.DateTimeField(allow_null=True)
+    reminders = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="Reminder offsets in minutes before due_at; null means the project's default_reminders.",
+    )
     done = serializers.BooleanField(help_text="True while the task is in an is_done column.")
     completed_at = serializers.DateTimeField(allow_null=True)
     archived = serializers.BooleanField()

@@ -3,7 +3,7 @@
 
 from django.urls import URLPattern, URLResolver
 
-from apps.kanban.api import urls_imports, urls_projects, urls_tasks, urls_webhooks
+from apps.kanban.api import urls_imports, urls_notify, urls_projects, urls_tasks, urls_webhooks
 
 app_name = "kanban"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *urls_tasks.urlpatterns,
     *urls_imports.urlpatterns,
     *urls_webhooks.urlpatterns,
+    *urls_notify.urlpatterns,
 ]

@@ -45,6 +45,7 @@ def project_out(project: Project, role: str) -> dict[str, Any]:
         "name": project.name,
         "key": project.key,
         "description": project.description,
+        "default_reminders": project.default_reminders or [],
         "role": role,
         "created_at": project.created_at,
         "updated_at": project.updated_at,

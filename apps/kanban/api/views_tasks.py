@@ -206,6 +206,7 @@ class BoardTaskListCreateApi(KanbanApiView):
             due_at=d["due_at"],
             assignee_ids=d["assignee_ids"],
             label_ids=d["label_ids"],
+            reminders=d["reminders"],
             placement=_placement(d),
         )
         return _task_response(task, status_code=status.HTTP_201_CREATED)

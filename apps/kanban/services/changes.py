@@ -40,13 +40,16 @@ class Event:
 
 _SUBSCRIBERS: list[Callable[[Event], None]] = []
 
-#: Handlers run INSIDE the change's transaction (outboxes: webhook deliveries, notification mail), so a
-#: rolled-back change leaves nothing behind. A handler's exception rolls the change back with it.
+#: Handlers called INSIDE the change's transaction (outbox rows: notifications, reminders, webhooks).
 _IN_TX_HOOKS: list[Callable[[Event], None]] = []
 
 
 def register_in_transaction(handler: Callable[[Event], None]) -> None:
-    """Call ``handler(event)`` inside the transaction of every recorded change (idempotent per handler)."""
+    """Call ``handler(event)`` inside the transaction of every recorded change (idempotent per handler).
+
+    The handler writes its own rows in that transaction, so a rolled-back change leaves nothing behind;
+    an exception it raises fails the change (keep handlers small and total).
+    """
     if handler not in _IN_TX_HOOKS:
         _IN_TX_HOOKS.append(handler)
 

@@ -39,6 +39,7 @@ from apps.kanban.services.errors import (
     RoleRequiredError,
 )
 from apps.kanban.services.people import display_names
+from apps.kanban.services.reminders import clean_reminders
 from gau.rpc import RateLimitedError
 
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
@@ -49,7 +50,7 @@ INVITATION_TTL = timedelta(days=7)
 INVITATION_TEMPLATE = "kanban/board_invitation"
 #: Invitations a project may send per day: admins cannot turn Gau into a mail cannon.
 INVITATIONS_PER_DAY = 100
-PROJECT_FIELDS = frozenset({"name", "key", "description"})
+PROJECT_FIELDS = frozenset({"name", "key", "description", "default_reminders"})
 
 
 def bump_project_boards(*, project_id: uuid.UUID) -> None:
@@ -98,17 +99,20 @@ def project_create(*, user_id: uuid.UUID, name: str, key: str | None = None, des
 
 
 def project_update(*, user_id: uuid.UUID, project_id: uuid.UUID, fields: Mapping[str, Any]) -> Access:
-    """Change ``name``, ``key`` and/or ``description`` (admin or owner); records the changed fields."""
+    """Change ``name``, ``key``, ``description`` and/or ``default_reminders`` (admin or owner); records the
+    changed fields."""
     unknown = set(fields) - PROJECT_FIELDS
     if unknown:
         raise KanbanInvalidError("Unknown fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
-    clean: dict[str, str] = {}
+    clean: dict[str, Any] = {}
     if "name" in fields:
         clean["name"] = clean_name(fields["name"])
     if "key" in fields:
         clean["key"] = _clean_key(fields["key"])
     if "description" in fields:
         clean["description"] = str(fields["description"] or "")
+    if "default_reminders" in fields:
+        clean["default_reminders"] = clean_reminders(fields["default_reminders"] or [])
     with transaction.atomic():
         access = lock_project(project_id=project_id, user_id=user_id, role=Role.ADMIN)
         project = access.project

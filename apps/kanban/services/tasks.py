@@ -49,6 +49,7 @@ from apps.kanban.services.errors import (
     WipLimitError,
 )
 from apps.kanban.services.positions import key_between
+from apps.kanban.services.reminders import clean_reminders
 
 #: How often a write is retried after losing a race for a position.
 POSITION_ATTEMPTS = 20
@@ -228,8 +229,12 @@ def task_create(
     assignee_ids: Iterable[uuid.UUID] = (),
     label_ids: Iterable[uuid.UUID] = (),
     placement: Placement | None = None,
+    reminders: Iterable[int] | None = None,
 ) -> Task:
-    """Create a task in ``column_id`` (a member's right); 409 ``kanban.wip_limit`` at the column's limit."""
+    """Create a task in ``column_id`` (a member's right); 409 ``kanban.wip_limit`` at the column's limit.
+
+    ``reminders`` (minutes before ``due_at``) ``None`` means the project's ``default_reminders``.
+    """
     board, access = board_access(board_id=board_id, user_id=user_id, role=Role.MEMBER)
     assignees = _check_members(board.project_id, assignee_ids)
     labels = _check_labels(board.id, label_ids)
@@ -251,6 +256,7 @@ def task_create(
                 description=description,
                 priority=priority,
                 due_at=due_at,
+                reminders=clean_reminders(reminders),
                 completed_at=now if column.is_done else None,
                 position=position_in(Task.objects.filter(column_id=column.id), placement),
                 created_by=user_id,
@@ -283,8 +289,9 @@ _CLEARS: dict[str, Any] = {"description": "", "priority": Priority.NONE, "due_at
 def task_update(*, user_id: uuid.UUID, task_id: uuid.UUID, fields: dict[str, Any], if_match: int | None = None) -> Task:
     """Apply a partial update (``None`` clears a field); 412 when ``if_match`` is not the current version.
 
-    ``fields`` may hold ``title``, ``description``, ``priority``, ``due_at``, ``archived``,
-    ``assignee_ids`` and ``label_ids``. Records ``task.updated`` with each changed field's from/to.
+    ``fields`` may hold ``title``, ``description``, ``priority``, ``due_at``, ``archived``, ``reminders``
+    (``None``: back to the project default), ``assignee_ids`` and ``label_ids``. Records ``task.updated``
+    with each changed field's from/to.
     """
     task, _access = task_access(task_id=task_id, user_id=user_id, role=Role.MEMBER)
     if "title" in fields and not fields["title"]:
@@ -306,6 +313,11 @@ def task_update(*, user_id: uuid.UUID, task_id: uuid.UUID, fields: dict[str, Any
             if old != value:
                 diff[name] = {"from": _json(old), "to": _json(value)}
                 setattr(task, name, value)
+        if "reminders" in fields:
+            new_reminders = clean_reminders(fields["reminders"])
+            if task.reminders != new_reminders:
+                diff["reminders"] = {"from": task.reminders, "to": new_reminders}
+                task.reminders = new_reminders
         if diff.get("archived", {}).get("to") is False:  # back on the board: it enters its column again
             _check_wip(Column.objects.select_for_update().get(id=task.column_id))
         if assignees is not None:

@@ -4,7 +4,8 @@ Deletion rules (idempotent; one transaction):
 - every membership goes (recorded as ``member.removed`` with reason ``account_deleted``, no actor);
   a project whose only owner leaves passes to its oldest admin, else oldest member, else oldest viewer
   (``member.role_changed`` with reason ``owner_left``); a project with nobody left is deleted;
-- task assignments go (the tasks get a new version);
+- task assignments go (the tasks get a new version); watches, pending notifications and notification
+  preferences go;
 - comments stay with ``author_id`` cleared; ``created_by`` / ``added_by`` stamps on projects, tasks,
   attachments, imports and webhooks are cleared; the user's activity entries stay with ``actor_id`` cleared;
 - invitations the user sent stay valid (they are the project's decision) with ``invited_by`` cleared;
@@ -24,13 +25,17 @@ from apps.kanban.models import (
     Activity,
     Attachment,
     BoardImport,
+    BoardWatch,
     Comment,
     Invitation,
     Membership,
+    Notification,
+    NotificationPrefs,
     Project,
     Role,
     Task,
     TaskAssignee,
+    TaskWatch,
     Webhook,
 )
 from apps.kanban.services import changes
@@ -93,6 +98,10 @@ def delete_user_data(*, user_id: uuid.UUID) -> None:
         Attachment.objects.filter(added_by=user_id).update(added_by=None)
         BoardImport.objects.filter(created_by=user_id).update(created_by=None)
         Webhook.objects.filter(created_by=user_id).update(created_by=None)
+        TaskWatch.objects.filter(user_id=user_id).delete()
+        BoardWatch.objects.filter(user_id=user_id).delete()
+        Notification.objects.filter(user_id=user_id).delete()
+        NotificationPrefs.objects.filter(user_id=user_id).delete()
 
 
 def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:

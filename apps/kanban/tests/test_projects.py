@@ -20,7 +20,7 @@ def test_create_defaults_key_and_makes_the_creator_owner() -> None:
     response = client_for(me).post(f"{API}/projects", {"name": "  Rocket  "})
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "name", "key", "description", "role", "created_at", "updated_at"}
+    assert set(body) == {"id", "name", "key", "description", "default_reminders", "role", "created_at", "updated_at"}
     assert (body["name"], body["key"], body["description"], body["role"]) == ("Rocket", "TASK", "", "owner")
     assert Membership.objects.get(project_id=body["id"]).user_id == me
     assert list(Activity.objects.filter(project_id=body["id"]).values_list("verb", "actor_id")) == [
