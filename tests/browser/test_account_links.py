@@ -191,7 +191,7 @@ def test_every_page_sends_the_security_headers(site: Site) -> None:
         assert headers["referrer-policy"] == "no-referrer", path
         assert "no-store" in headers["cache-control"], path
         assert headers["x-content-type-options"] == "nosniff", path
-    css = httpx.get(f"{site.url}/static/account/pages.css", timeout=10)
+    css = httpx.get(f"{site.url}/static/pages/pages.css", timeout=10)
     assert css.status_code == 200
     assert "#e8590c" in css.text
     # three GETs of a reset link from a scanner did not spend it
