@@ -7,7 +7,7 @@ from datetime import datetime
 
 from gau.rpc import DataModel
 
-__all__ = ["UserData"]
+__all__ = ["PasswordCheckData", "UserData"]
 
 
 class UserData(DataModel):
@@ -22,3 +22,11 @@ class UserData(DataModel):
     is_active: bool
     avatar_file_id: uuid.UUID | None
     created_at: datetime
+
+
+class PasswordCheckData(DataModel):
+    """The answer of a password check: the user, or (when the account has a second factor) the token of
+    the pending step to finish with ``authenticate_mfa``."""
+
+    user: UserData | None = None
+    mfa_token: str | None = None
