@@ -11,6 +11,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from apps.kanban.models import Activity, Board, Membership, Project, Task
 
@@ -37,20 +39,39 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
+def _changelist_link(model: str, project: Project, label: str) -> str:
+    """A link to the ``model`` changelist filtered to ``project`` (the operator's next step)."""
+    url = reverse(f"admin:kanban_{model}_changelist")
+    return format_html('<a href="{}?project__id__exact={}">{}</a>', url, project.pk, label)
+
+
 @admin.register(Project)
 class ProjectAdmin(ReadOnlyAdmin):
-    list_display = ("name", "key", "created_by", "created_at", "updated_at")
-    search_fields = ("name", "key", "description", "=id")
+    """Find a project by name, key, id or a member's user id (exact), then open its boards or activity."""
+
+    list_display = ("name", "key", "created_by", "created_at", "updated_at", "boards_link", "activity_link")
+    search_fields = ("name", "key", "description", "=id", "=memberships__user_id")
+    search_help_text = "Name, key or description; or an exact project id or member user id."
     list_filter = ("created_at",)
     date_hierarchy = "created_at"
+    fields = ("name", "key", "description", "created_by", "created_at", "updated_at", "boards_link", "activity_link")
+    readonly_fields = fields
     inlines = [MembershipInline]
+
+    @admin.display(description="Boards")
+    def boards_link(self, project: Project) -> str:
+        return _changelist_link("board", project, "Boards")
+
+    @admin.display(description="Activity")
+    def activity_link(self, project: Project) -> str:
+        return _changelist_link("activity", project, "Activity")
 
 
 @admin.register(Board)
 class BoardAdmin(ReadOnlyAdmin):
     list_display = ("name", "project", "version", "created_at", "updated_at")
     list_select_related = ("project",)
-    search_fields = ("name", "project__name", "project__key", "=id")
+    search_fields = ("name", "project__name", "project__key", "=id", "=project__id")
     list_filter = ("created_at", "updated_at")
 
 
@@ -67,5 +88,6 @@ class TaskAdmin(ReadOnlyAdmin):
 class ActivityAdmin(ReadOnlyAdmin):
     list_display = ("id", "verb", "project", "board_id", "task_id", "actor_id", "created_at")
     list_select_related = ("project",)
-    search_fields = ("verb", "project__name", "=board_id", "=task_id", "=actor_id")
+    search_fields = ("verb", "project__name", "project__key", "=project__id", "=board_id", "=task_id", "=actor_id")
+    search_help_text = "A verb, a project name or key; or an exact project, board, task or actor id."
     list_filter = ("verb", "created_at")

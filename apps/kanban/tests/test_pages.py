@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from apps.authz.services import authz_service
 from apps.kanban.models import Activity, Invitation, Membership, Role
-from apps.kanban.tests.factories_a import World, make_invitation
+from apps.kanban.tests.factories_a import World, make_invitation, make_world
 from apps.kanban.tests.test_invitations import PASSWORD, real_user
 
 PAGE = "/kanban/invitations/accept"
@@ -260,3 +260,43 @@ def test_the_invitation_email_links_to_the_page_in_the_inviters_language(world: 
     assert page.status_code == 200
     assert page["Content-Language"] == "vi"
     assert "Tham gia “Apollo”" in page.content.decode()
+
+
+def test_account_service_down_is_a_503_page_not_a_500(gau_server: Any) -> None:
+    """A real server whose account app is remote and unreachable: the sign-in step answers 503 with a page,
+    and the invitation stays unused."""
+    import httpx
+
+    from tests.support import processes
+
+    world = make_world("Vega")
+    token = make_invitation(world.project, "someone@example.com")
+    dead = f"http://127.0.0.1:{processes.free_port()}"
+    url = gau_server(GAU_SERVED_APPS="kanban,authz,email,upload", GAU_SERVICE_URLS=f"account={dead}")
+    with httpx.Client(base_url=url, timeout=20) as client:
+        page = client.get(f"{PAGE}?token={token}")
+        assert page.status_code == 200
+        assert "Vega" in page.text
+        csrf = CSRF_RE.search(page.text)
+        assert csrf
+        response = client.post(
+            f"{PAGE}?token={token}",
+            data={
+                "csrfmiddlewaretoken": csrf.group(1),
+                "token": token,
+                "step": "password",
+                "email": "someone@example.com",
+                "password": PASSWORD,
+            },
+            # the CSRF cookie is Secure (DEBUG off); a browser keeps it for 127.0.0.1, httpx does not
+            headers={
+                "Origin": "null",
+                "Sec-Fetch-Site": "same-origin",
+                "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+            },
+        )
+    assert response.status_code == 503
+    assert 'data-outcome="error"' in response.text
+    assert "Try again in a minute" in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert Invitation.objects.get().accepted_at is None
