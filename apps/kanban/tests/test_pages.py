@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -112,7 +113,7 @@ def test_get_three_times_then_accept(world: World) -> None:
 
 def test_invalid_expired_used_and_wrong_account_are_one_neutral_page(world: World) -> None:
     invitee, other = real_user(), real_user()
-    expired = make_invitation(world.project, invitee.email, expires_at=timezone.now() - timezone.timedelta(seconds=1))
+    expired = make_invitation(world.project, invitee.email, expires_at=timezone.now() - timedelta(seconds=1))
     used = make_invitation(world.project, invitee.email)
     Invitation.objects.filter(expires_at__gt=timezone.now()).update(accepted_at=timezone.now())
     live = make_invitation(world.project, invitee.email)
@@ -194,7 +195,7 @@ def test_second_factor_step(world: World) -> None:
     assert forged.status_code == 400
     assert "Sign in again" in forged.content.decode()
     # the code already used to enable is spent: the next step's code works
-    code = totp.at(timezone.now().timestamp() + 30)
+    code = totp.at(int(timezone.now().timestamp()) + 30)
     done = submit(client, token, {"step": "mfa", "mfa_token": mfa_token.group(1), "code": code}, page=step)
     assert outcome_of(done) == "done", done.content.decode()[:800]
     assert Membership.objects.get(user_id=user.id).role == Role.VIEWER
