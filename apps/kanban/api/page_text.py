@@ -13,6 +13,8 @@ _OWN: dict[str, dict[str, str]] = {
         "accept_intro": "You were invited to the project “{project}” as {role}. "
         "Sign in with the account of the invited address to accept.",
         "accept_button": "Sign in and accept",
+        "no_account": "No account yet? Register with the invited address in the app, confirm the address, "
+        "then open this link again.",
         "email_label": "Email address",
         "password_label": "Password",
         "code_label": "Authentication code",
@@ -43,6 +45,8 @@ _OWN: dict[str, dict[str, str]] = {
         "accept_intro": "Bạn được mời tham gia dự án “{project}” với vai trò {role}. "
         "Hãy đăng nhập bằng tài khoản của địa chỉ được mời để chấp nhận.",
         "accept_button": "Đăng nhập và chấp nhận",
+        "no_account": "Chưa có tài khoản? Hãy đăng ký bằng địa chỉ được mời trong ứng dụng, xác nhận địa chỉ, "
+        "rồi mở lại liên kết này.",
         "email_label": "Địa chỉ email",
         "password_label": "Mật khẩu",
         "code_label": "Mã xác thực",
