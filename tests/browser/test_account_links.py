@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -23,7 +24,10 @@ SHOTS.mkdir(exist_ok=True)
 
 def outcome(browser: Any) -> str:
     """Wait for an outcome page and return its kind (done, expired, used, invalid, error)."""
-    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.ID, "page").get_attribute("data-outcome"))
+    # The previous page's element may go stale while the next one loads: keep waiting through that.
+    WebDriverWait(browser, 15, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+        lambda b: b.find_element(By.ID, "page").get_attribute("data-outcome")
+    )
     return str(browser.find_element(By.ID, "page").get_attribute("data-outcome"))
 
 
