@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from apps.kanban.models import Activity, Board, Membership, Project, Task
@@ -30,13 +30,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Membership
-    fields = ("user_id", "role", "joined_at")
+    fields = ("user", "role", "joined_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="User")
+    def user(self, membership: Membership) -> str:
+        """The member's user id, linked to the account admin's user page when this process serves it
+        (a URL, not an import: kanban knows users only by id)."""
+        try:
+            url = reverse("admin:account_user_change", args=[membership.user_id])
+        except NoReverseMatch:
+            return str(membership.user_id)
+        return format_html('<a href="{}">{}</a>', url, membership.user_id)
 
 
 def _changelist_link(model: str, project: Project, label: str) -> str:

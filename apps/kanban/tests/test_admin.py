@@ -49,7 +49,8 @@ def test_project_page_links_to_its_boards_and_activity(world: World, operator: C
     boards_url = f"/admin/kanban/board/?project__id__exact={world.project.id}"
     assert activity_url in body
     assert boards_url in body
-    assert str(world.users["viewer"]) in body  # the members inline
+    assert str(world.users["viewer"]) in body  # the members inline, each linked to the account admin
+    assert f'href="/admin/account/user/{world.users["viewer"]}/change/"' in body
 
     activity = operator.get(activity_url)
     assert activity.status_code == 200
