@@ -17,7 +17,7 @@ HTML_PREFIXES = ("/admin/", "/api/docs/", "/static/")
 
 
 def _is_html_page(request: HttpRequest) -> bool:
-    """A view marked ``html_page`` (the hosted account pages) answers its own HTML outcome pages."""
+    """A view marked ``html_page`` (the hosted pages, gau.pages.html_page) answers its own HTML outcome pages."""
     match = getattr(request, "resolver_match", None)
     return match is not None and bool(getattr(match.func, "html_page", False))
 

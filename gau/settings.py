@@ -197,6 +197,8 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATIC_URL = "/static/"
+# The shared look of the hosted pages (gau/static/pages/pages.css); apps keep theirs in <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "gau" / "static"]
 if CONFIG.s3:
     _s3 = CONFIG.s3
     _default_storage: dict[str, Any] = {
@@ -331,7 +333,7 @@ ACCOUNT_COOKIE_DOMAIN = ACCOUNT_CONFIG.cookie_domain
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 #: CSRF failures of the hosted pages render a page in their look; elsewhere Django's (JSON for the API).
-CSRF_FAILURE_VIEW = "apps.account.api.pages.csrf_failure"
+CSRF_FAILURE_VIEW = "gau.pages.csrf_failure"
 
 # --- CORS (django-cors-headers): browser apps on the origins listed in CORS_ALLOWED_ORIGINS ---------
 CORS_ALLOWED_ORIGINS = _CORS_ORIGINS

@@ -368,6 +368,34 @@ def staff_sign_in_mfa(*, mfa_token: str, code: str, ip: str) -> User:
     return user
 
 
+def page_sign_in(*, identifier: str, password: str, ip: str, user_agent: str) -> StaffSignIn:
+    """A hosted page's password step (e.g. accepting a kanban invitation), under the API's rules: the same
+    throttle and unlock email, the verified-address rule, the second factor when enabled and the
+    new-device notice. Nothing is issued: the page acts once for the user it gets back."""
+    user = check_password_sign_in(identifier=identifier, password=password, ip=ip)
+    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerifiedError()
+    if mfa.is_enabled(user):
+        _, secret = token_issue(
+            user=user,
+            purpose=Purpose.MFA_LOGIN,
+            data={"device_id": None, "user_agent": user_agent[:512], "ip": ip, "page": True},
+        )
+        return StaffSignIn(mfa_token=secret)
+    note_device(user, device_id=None, user_agent=user_agent, ip=ip)
+    return StaffSignIn(user=user)
+
+
+def page_sign_in_mfa(*, mfa_token: str, code: str, ip: str) -> User:
+    """A hosted page's second step: a TOTP or recovery code for a pending page step; returns the user."""
+    row = _second_factor(mfa_token=mfa_token, code=code, ip=ip)
+    user, data = row.user, row.data
+    if not data.get("page") or not user.is_active:
+        raise InvalidTokenError()
+    note_device(user, device_id=None, user_agent=str(data.get("user_agent") or ""), ip=data.get("ip"))
+    return user
+
+
 def unlock(*, token: str) -> None:
     """Lift the sign-in throttle of the account the unlock link was sent to."""
     row = token_consume(secret=token, purpose=Purpose.UNLOCK)

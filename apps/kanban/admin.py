@@ -11,6 +11,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from apps.kanban.models import Activity, Board, BoardImport, Membership, Project, Task
 
@@ -28,7 +30,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Membership
-    fields = ("user_id", "role", "joined_at")
+    fields = ("user", "role", "joined_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -36,21 +38,50 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @admin.display(description="User")
+    def user(self, membership: Membership) -> str:
+        """The member's user id, linked to the account admin's user page when this process serves it
+        (a URL, not an import: kanban knows users only by id)."""
+        try:
+            url = reverse("admin:account_user_change", args=[membership.user_id])
+        except NoReverseMatch:
+            return str(membership.user_id)
+        return format_html('<a href="{}">{}</a>', url, membership.user_id)
+
+
+def _changelist_link(model: str, project: Project, label: str) -> str:
+    """A link to the ``model`` changelist filtered to ``project`` (the operator's next step)."""
+    url = reverse(f"admin:kanban_{model}_changelist")
+    return format_html('<a href="{}?project__id__exact={}">{}</a>', url, project.pk, label)
+
 
 @admin.register(Project)
 class ProjectAdmin(ReadOnlyAdmin):
-    list_display = ("name", "key", "created_by", "created_at", "updated_at")
-    search_fields = ("name", "key", "description", "=id")
+    """Find a project by name, key, id or a member's user id (exact), then open its boards or activity."""
+
+    list_display = ("name", "key", "created_by", "created_at", "updated_at", "boards_link", "activity_link")
+    search_fields = ("name", "key", "description", "=id", "=memberships__user_id")
+    search_help_text = "Name, key or description; or an exact project id or member user id."
     list_filter = ("created_at",)
     date_hierarchy = "created_at"
+    fields = ("name", "key", "description", "created_by", "created_at", "updated_at", "boards_link", "activity_link")
+    readonly_fields = fields
     inlines = [MembershipInline]
+
+    @admin.display(description="Boards")
+    def boards_link(self, project: Project) -> str:
+        return _changelist_link("board", project, "Boards")
+
+    @admin.display(description="Activity")
+    def activity_link(self, project: Project) -> str:
+        return _changelist_link("activity", project, "Activity")
 
 
 @admin.register(Board)
 class BoardAdmin(ReadOnlyAdmin):
     list_display = ("name", "project", "version", "created_at", "updated_at")
     list_select_related = ("project",)
-    search_fields = ("name", "project__name", "project__key", "=id")
+    search_fields = ("name", "project__name", "project__key", "=id", "=project__id")
     list_filter = ("created_at", "updated_at")
 
 
@@ -67,7 +98,8 @@ class TaskAdmin(ReadOnlyAdmin):
 class ActivityAdmin(ReadOnlyAdmin):
     list_display = ("id", "verb", "project", "board_id", "task_id", "actor_id", "created_at")
     list_select_related = ("project",)
-    search_fields = ("verb", "project__name", "=board_id", "=task_id", "=actor_id")
+    search_fields = ("verb", "project__name", "project__key", "=project__id", "=board_id", "=task_id", "=actor_id")
+    search_help_text = "A verb, a project name or key; or an exact project, board, task or actor id."
     list_filter = ("verb", "created_at")
 
 

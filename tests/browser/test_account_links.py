@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -23,7 +24,10 @@ SHOTS.mkdir(exist_ok=True)
 
 def outcome(browser: Any) -> str:
     """Wait for an outcome page and return its kind (done, expired, used, invalid, error)."""
-    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.ID, "page").get_attribute("data-outcome"))
+    # The previous page's element may go stale while the next one loads: keep waiting through that.
+    WebDriverWait(browser, 15, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+        lambda b: b.find_element(By.ID, "page").get_attribute("data-outcome")
+    )
     return str(browser.find_element(By.ID, "page").get_attribute("data-outcome"))
 
 
@@ -191,7 +195,7 @@ def test_every_page_sends_the_security_headers(site: Site) -> None:
         assert headers["referrer-policy"] == "no-referrer", path
         assert "no-store" in headers["cache-control"], path
         assert headers["x-content-type-options"] == "nosniff", path
-    css = httpx.get(f"{site.url}/static/account/pages.css", timeout=10)
+    css = httpx.get(f"{site.url}/static/pages/pages.css", timeout=10)
     assert css.status_code == 200
     assert "#e8590c" in css.text
     # three GETs of a reset link from a scanner did not spend it

@@ -7,12 +7,12 @@ password validators) come translated by Django under ``translation.override``.
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "vi")
+from gau.pages import LANGUAGES, catalog
 
-TEXT: dict[str, dict[str, str]] = {
+__all__ = ["LANGUAGES", "TEXT"]
+
+_OWN: dict[str, dict[str, str]] = {
     "en": {
-        "brand": "Gau",
-        "footer": "This page belongs to your Gau account. If you did not expect it, you can close it.",
         # verify email
         "verify_title": "Confirm your email address",
         "verify_intro": "Press the button to confirm that this address is yours.",
@@ -68,17 +68,10 @@ TEXT: dict[str, dict[str, str]] = {
         "used": "Each link works once. If you need to do this again, ask for a new link.",
         "invalid_title": "This link is not valid",
         "invalid": "The link may be incomplete. Open it again from the email, or copy the whole address.",
-        "csrf_title": "Please try again",
-        "csrf": "This form was open for too long, or your browser blocked a cookie it needs. "
-        "Go back, reload the page and try once more.",
         "email_label": "Email address",
         "email_invalid": "Enter a valid email address.",
-        "unavailable_title": "Something went wrong on our side",
-        "unavailable": "We could not finish this just now. Try again in a minute.",
     },
     "vi": {
-        "brand": "Gau",
-        "footer": "Trang này thuộc về tài khoản Gau của bạn. Nếu bạn không mong đợi nó, bạn có thể đóng trang.",
         "verify_title": "Xác nhận địa chỉ email",
         "verify_intro": "Nhấn nút để xác nhận đây là địa chỉ email của bạn.",
         "verify_button": "Xác nhận email",
@@ -129,12 +122,10 @@ TEXT: dict[str, dict[str, str]] = {
         "used": "Mỗi liên kết chỉ dùng được một lần. Nếu cần làm lại, hãy yêu cầu liên kết mới.",
         "invalid_title": "Liên kết không hợp lệ",
         "invalid": "Liên kết có thể bị thiếu. Hãy mở lại từ email, hoặc sao chép toàn bộ địa chỉ.",
-        "csrf_title": "Vui lòng thử lại",
-        "csrf": "Biểu mẫu này đã mở quá lâu, hoặc trình duyệt đã chặn một cookie cần thiết. "
-        "Hãy quay lại, tải lại trang và thử lần nữa.",
         "email_label": "Địa chỉ email",
         "email_invalid": "Hãy nhập một địa chỉ email hợp lệ.",
-        "unavailable_title": "Đã có lỗi từ phía chúng tôi",
-        "unavailable": "Chúng tôi chưa thể hoàn tất lúc này. Hãy thử lại sau một phút.",
     },
 }
+
+#: The account pages' words over the shared ones (brand, footer, CSRF and service-down pages).
+TEXT = catalog(_OWN)

@@ -6,32 +6,22 @@ Server-rendered (Django templates, no script), English or Vietnamese from the li
 so a GET only shows a button (or the form) and the POST does the work through the same flows as the API.
 Every outcome is a page: done, expired (with a way to a new link), already used, invalid.
 
-CSRF: Django's token (cookie + form field) on every POST. The pages send ``Referrer-Policy:
-no-referrer`` (the token is in the URL), so a browser posts their forms with ``Origin: null``, which
-Django's middleware refuses; the pages' own check accepts that one value unless the browser says the
-post came from elsewhere (``Sec-Fetch-Site`` other than ``same-origin``: fetch metadata, which a page on
-another site cannot forge). The CSRF token is checked as always.
+The look, the headers, the language rule and the CSRF rule (``Origin: null`` from a same-origin form
+post) are shared with every hosted page: see :mod:`gau.pages`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.decorators import decorator_from_middleware
 from django.views import View
-from django.views.csrf import csrf_failure as django_csrf_failure
-from django.views.decorators.csrf import csrf_exempt
 
 from apps.account import flows
-from apps.account.api.page_text import LANGUAGES, TEXT
+from apps.account.api.page_text import TEXT
 from apps.account.models import AccountToken
 from apps.account.services.errors import (
     EmailTakenError,
@@ -40,57 +30,18 @@ from apps.account.services.errors import (
     ResendThrottledError,
 )
 from apps.account.tokens import token_peek, token_state
+from gau import pages
+from gau.pages import page_language, page_view
 from gau.rpc import ServiceUnavailableError
+
+__all__ = ["page_view"]
 
 Purpose = AccountToken.Purpose
 
-#: No script at all, styles only from our static file, forms only to ourselves, never framed.
-PAGE_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-
-
-class PageCsrfMiddleware(CsrfViewMiddleware):
-    """Django's CSRF check, accepting ``Origin: null`` from a same-origin form post (see module doc)."""
-
-    def _origin_verified(self, request: HttpRequest) -> bool:
-        if request.META.get("HTTP_ORIGIN") == "null":
-            # Browsers without fetch metadata (older Safari) still have the token check, and these
-            # pages act on the link's token, never on a signed-in session, so CSRF could only make a
-            # browser use a link the attacker already holds.
-            return bool(request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin")
-        return bool(super()._origin_verified(request))  # type: ignore[misc]  # private in django-stubs
-
-
-page_csrf_protect = decorator_from_middleware(PageCsrfMiddleware)
-
-
-def page_language(request: HttpRequest) -> str:
-    """``lang`` from the link (or the form), else ``Accept-Language``, else English."""
-    asked = str(request.POST.get("lang") or request.GET.get("lang") or "").strip().lower()[:8]
-    if asked in LANGUAGES:
-        return asked
-    detected = translation.get_language_from_request(request).split("-")[0]
-    return detected if detected in LANGUAGES else "en"
-
 
 def render_page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    """Render ``account/pages/<template>.html`` in the page's language, with the security headers."""
-    lang = page_language(request)
-    with translation.override(lang):
-        response = render(
-            request,
-            f"account/pages/{template}.html",
-            {"t": TEXT[lang], "lang": lang, **context},
-            status=status,
-        )
-    response["Content-Security-Policy"] = PAGE_CSP
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Frame-Options"] = "DENY"
-    response["Content-Language"] = lang
-    add_never_cache_headers(response)
-    patch_vary_headers(response, ["Accept-Language", "Cookie"])
-    return response
+    """Render ``account/pages/<template>.html`` with the account words (see :func:`gau.pages.render_page`)."""
+    return pages.render_page(request, f"account/pages/{template}.html", context, text=TEXT, status=status)
 
 
 def words(request: HttpRequest, prefix: str) -> dict[str, str]:
@@ -104,49 +55,9 @@ def words(request: HttpRequest, prefix: str) -> dict[str, str]:
     }
 
 
-def outcome(
-    request: HttpRequest,
-    *,
-    kind: str,
-    title: str,
-    message: str,
-    status: int,
-    help_text: str = "",
-    action_url: str = "",
-    action_label: str = "",
-) -> HttpResponse:
-    """One outcome page: ``kind`` is done, expired, used, invalid or error (its look and test hook)."""
-    lang = page_language(request)
-    t = TEXT[lang]
-    return render_page(
-        request,
-        "outcome",
-        {
-            "kind": kind,
-            "page": kind,
-            "title": t.get(title, title),
-            "message": t.get(message, message),
-            "help_text": t.get(help_text, help_text),
-            "action_url": f"{action_url}?lang={lang}" if action_url else "",
-            "action_label": t.get(action_label, action_label),
-        },
-        status=status,
-    )
-
-
-def html_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Mark a view as an HTML page: gau.middleware leaves its 4xx pages alone, csrf_failure renders
-    its failures in the same look."""
-    view.html_page = True  # type: ignore[attr-defined]
-    return view
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """``CSRF_FAILURE_VIEW``: a page for the hosted pages, Django's own answer everywhere else."""
-    match = getattr(request, "resolver_match", None)
-    if match is not None and getattr(match.func, "html_page", False):
-        return outcome(request, kind="error", title="csrf_title", message="csrf", status=403)
-    return django_csrf_failure(request, reason=reason)
+def outcome(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """An outcome page in the account words (see :func:`gau.pages.outcome`)."""
+    return pages.outcome(request, text=TEXT, **kwargs)
 
 
 class TokenPage(View):
@@ -337,8 +248,3 @@ class PasswordForgotPage(EmailFormPage):
     def perform(self, request: HttpRequest, address: str) -> HttpResponse:
         flows.forgot_password(email=address)
         return outcome(request, kind="done", title="forgot_done_title", message="forgot_done", status=200)
-
-
-def page_view(view: type[View]) -> Callable[..., HttpResponseBase]:
-    """The view function of a page class: its own CSRF check (see module doc), marked as HTML."""
-    return html_page(csrf_exempt(page_csrf_protect(view.as_view())))

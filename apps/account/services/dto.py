@@ -7,7 +7,7 @@ from datetime import datetime
 
 from gau.rpc import DataModel
 
-__all__ = ["UserData"]
+__all__ = ["PasswordCheckData", "UserData"]
 
 
 class UserData(DataModel):
@@ -24,3 +24,11 @@ class UserData(DataModel):
     created_at: datetime
     #: The sign-in username (unique case-insensitively) or None; kanban matches ``@username`` mentions on it.
     username: str | None = None
+
+
+class PasswordCheckData(DataModel):
+    """The answer of a password check: the user, or (when the account has a second factor) the token of
+    the pending step to finish with ``authenticate_mfa``."""
+
+    user: UserData | None = None
+    mfa_token: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import uuid
 
-from apps.account.services.dto import UserData
+from apps.account.services.dto import PasswordCheckData, UserData
 from gau.rpc import Service, rpc_method
 
 
@@ -42,4 +42,25 @@ class AccountService(Service):
 
         Raises ``EmailTakenError`` if the address is in use, ``InvalidPasswordError`` (``extra.messages``)
         if Django's password validators refuse ``password``. Not idempotent.
+        """
+
+    @rpc_method
+    @abc.abstractmethod
+    def authenticate_password(
+        self, *, identifier: str, password: str, ip: str, user_agent: str = ""
+    ) -> PasswordCheckData:
+        """Check a password for a one-off action on a hosted page (nothing is issued), under the sign-in
+        rules: throttled per account + IP and per IP (``LoginThrottledError``, with the unlock email),
+        ``InvalidCredentialsError`` for a wrong password or an unknown or deactivated account alike,
+        ``EmailNotVerifiedError`` (only after a correct password) when verified addresses are required.
+        With a second factor the answer carries ``mfa_token`` instead of the user. Not idempotent.
+        """
+
+    @rpc_method
+    @abc.abstractmethod
+    def authenticate_mfa(self, *, mfa_token: str, code: str, ip: str) -> UserData:
+        """Finish :meth:`authenticate_password` with a TOTP or recovery code (each works once).
+
+        Raises ``InvalidMfaCodeError``, ``LoginThrottledError``, or ``InvalidTokenError`` when the
+        pending step is unknown, expired or used. Not idempotent.
         """

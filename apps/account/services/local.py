@@ -8,9 +8,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from apps.account import selectors
+from apps.account import flows, selectors
 from apps.account.models import User
-from apps.account.services.dto import UserData
+from apps.account.services.dto import PasswordCheckData, UserData
 from apps.account.services.errors import EmailTakenError, InvalidPasswordError
 from apps.account.services.interface import AccountService
 from gau.rpc import InvalidInputError
@@ -62,3 +62,15 @@ class LocalAccountService(AccountService):
         except IntegrityError:  # a concurrent registration won the race
             raise EmailTakenError() from None
         return user_data(user)
+
+    def authenticate_password(
+        self, *, identifier: str, password: str, ip: str, user_agent: str = ""
+    ) -> PasswordCheckData:
+        step = flows.page_sign_in(identifier=identifier, password=password, ip=ip, user_agent=user_agent)
+        if step.mfa_token is not None:
+            return PasswordCheckData(mfa_token=step.mfa_token)
+        assert step.user is not None
+        return PasswordCheckData(user=user_data(step.user))
+
+    def authenticate_mfa(self, *, mfa_token: str, code: str, ip: str) -> UserData:
+        return user_data(flows.page_sign_in_mfa(mfa_token=mfa_token, code=code, ip=ip))

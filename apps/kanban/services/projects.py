@@ -222,8 +222,21 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_link(token: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{INVITATION_PATH}?token={token}"
+def invitation_link(token: str, lang: str = "") -> str:
+    """The emailed link: the hosted page (``api/pages.py``), in the email's language when it has one."""
+    link = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{INVITATION_PATH}?token={token}"
+    return f"{link}&lang={lang}" if lang else link
+
+
+def invitation_peek(*, token: str) -> Invitation | None:
+    """The live (unused, unexpired) invitation of ``token`` with its project, or ``None``; spends nothing."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.select_related("project")
+        .filter(token_hash=_token_hash(token), accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
 
 
 def invitation_create(*, actor_id: uuid.UUID, project_id: uuid.UUID, email: str, role: str) -> Invitation:
@@ -239,6 +252,10 @@ def invitation_create(*, actor_id: uuid.UUID, project_id: uuid.UUID, email: str,
     if role == Role.OWNER and access.role != Role.OWNER:
         raise RoleRequiredError("Only an owner can invite an owner.", required=Role.OWNER)
     inviter = display_names([actor_id])[actor_id]
+    # The invitee may have no account yet (and none is looked up), so the email and its page speak the
+    # inviter's language.
+    inviter_user = account_service.get_user(user_id=actor_id)
+    locale = inviter_user.locale if inviter_user is not None else ""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         now = timezone.now()
@@ -267,8 +284,13 @@ def invitation_create(*, actor_id: uuid.UUID, project_id: uuid.UUID, email: str,
     email_service.send(
         template=INVITATION_TEMPLATE,
         to=email,
-        context={"inviter_name": inviter, "board_name": access.project.name, "accept_url": invitation_link(token)},
+        context={
+            "inviter_name": inviter,
+            "board_name": access.project.name,
+            "accept_url": invitation_link(token, locale.replace("_", "-").split("-")[0].lower()),
+        },
         idempotency_key=f"kanban:invitation:{invitation.id}",
+        locale=locale or None,
     )
     return invitation
 
