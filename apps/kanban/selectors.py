@@ -26,7 +26,7 @@ from apps.kanban.models import (
     TaskLabel,
 )
 
-# --- part A: projects, members, boards, labels ------------------------------------------------------
+# --- projects, members, boards, labels ---------------------------------------------------------------
 
 
 def project_list_for_user(*, user_id: UUID) -> QuerySet[Project]:
@@ -48,7 +48,7 @@ def label_list(*, board_id: UUID) -> QuerySet[Label]:
 
 
 # =====================================================================================================
-# Part B: the board read, tasks, comments, checklists, attachments and activity.
+# The board read, tasks, comments, checklists, attachments and activity.
 # Selectors return plain data keyed by ids; the API layer adds display names (one batched account call).
 # =====================================================================================================
 
