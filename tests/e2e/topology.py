@@ -63,7 +63,7 @@ TOPOLOGIES: dict[str, str | None] = {
     "three": "values-split.yaml",
     "split": "values-split-full.yaml",
 }
-SECRET_KEY = "gau-e2e-secret-key-loopback-only-00000000000000000"  # noqa: S105  # loopback test servers only
+SECRET_KEY = "gau-e2e-secret-key-loopback-only-00000000000000000"  # loopback test servers only
 INTERNAL_KEY = "gau-e2e-internal-key-loopback-only-000000000000"
 #: What the suite needs of each gunicorn: one worker process, a few threads (2 CPU cores are shared).
 GUNICORN_THREADS = 3
@@ -224,7 +224,7 @@ def nginx_config(routes: list[Route], upstreams: Mapping[str, int], *, port: int
     ]
     for service, upstream_port in sorted(upstreams.items()):
         lines += [f"  upstream {service} {{", f"    server 127.0.0.1:{upstream_port};", "    keepalive 16;", "  }"]
-    lines += [f"  server {{", f"    listen 127.0.0.1:{port};", "    error_page 502 504 = @unavailable;"]
+    lines += ["  server {", f"    listen 127.0.0.1:{port};", "    error_page 502 504 = @unavailable;"]
     for location, service in nginx_locations(routes):
         lines.append(f"    location {location} {{ proxy_pass http://{service}; }}")
     if not any(location in {"/", "= /"} for location, _ in nginx_locations(routes)):
@@ -640,7 +640,11 @@ class Topology:
 
     def stop(self) -> None:
         """Stop everything this topology started and drop what it created (database, vhost, temp files)."""
-        for process in [*([self.nginx] if self.nginx else []), *self.servers.values(), *([self.worker] or [])]:
+        for process in [
+            *([self.nginx] if self.nginx else []),
+            *self.servers.values(),
+            *([self.worker] if self.worker else []),
+        ]:
             if process is not None:
                 process.stop()
         if self.vhost:
