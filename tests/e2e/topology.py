@@ -640,13 +640,10 @@ class Topology:
 
     def stop(self) -> None:
         """Stop everything this topology started and drop what it created (database, vhost, temp files)."""
-        for process in [
-            *([self.nginx] if self.nginx else []),
-            *self.servers.values(),
-            *([self.worker] if self.worker else []),
-        ]:
-            if process is not None:
-                process.stop()
+        for process in [*([self.nginx] if self.nginx else []), *self.servers.values()]:
+            process.stop()
+        if self.worker is not None:
+            self.worker.stop(timeout=3)  # a worker holding countdown messages lingers; then SIGKILL
         if self.vhost:
             _rabbitmqctl("delete_vhost", self.vhost)
             self.vhost = None
