@@ -93,7 +93,7 @@ def render(values_file: str | None) -> list[dict[str, Any]]:
 
     values = yaml.safe_load((CHART / values_file).read_text()) if values_file else {}
     rendered = helm_python.Chart.load(str(CHART)).render(values=values, name=RELEASE, namespace="default")
-    manifests = []
+    manifests: list[dict[str, Any]] = []
     for name, text in sorted(rendered.items()):
         if name.endswith(".yaml"):
             manifests.extend(doc for doc in yaml.safe_load_all(text) if doc)
