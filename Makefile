@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-remote e2e lint typecheck contracts pytest bench install install-dev worker beat migrate clean
+.PHONY: run test test-remote e2e lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
 
 # A virtualenv with the runtime requirements, rebuilt when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -49,6 +49,7 @@ test-remote: $(VENV)/.installed-dev
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=account,email apps/authz/tests
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=cdn apps/upload/tests
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=upload apps/cdn/tests
+	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=account,upload,email apps/kanban/tests
 
 ## make e2e TOPOLOGY=monolith|split|three: the black-box suite (HTTP and email only) against one topology
 ## of the Helm chart started on the real services, behind nginx routed from the chart's Ingress; stops
@@ -70,6 +71,12 @@ contracts: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make fuzz: the long schema-fuzzing run (random, many examples per operation; make test runs a bounded one)
+FUZZ_EXAMPLES ?= 100
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 FUZZ_OPERATION_SECONDS=0 \
+		$(VENV)/bin/pytest -p no:cacheprovider -o timeout=3600 -s tests/fuzz $(PYTEST_ARGS)
 
 ## make bench: benchmarks against a baseline measured in the same run
 bench: $(VENV)/.installed-dev

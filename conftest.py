@@ -433,7 +433,9 @@ class ServerFactory:
         url = f"http://127.0.0.1:{port}"
         self.servers[url] = proc
         self.envs[url] = env
-        processes.wait_until(lambda: processes.port_open("127.0.0.1", port), timeout=30, what="gunicorn", proc=proc)
+        # gunicorn binds before its worker has imported the app: wait for an answer, so a test's first
+        # request (with its own short timeout) never pays the app's import time on a loaded machine.
+        processes.wait_until(lambda: processes.http_ready(f"{url}/healthz"), timeout=60, what="gunicorn", proc=proc)
         return url
 
     def stop(self, url: str) -> None:

@@ -53,6 +53,10 @@ class StorageUnavailableError(ServiceUnavailableError):
     default_message = "File storage is unavailable; try again shortly."
 
 
+class BlobNotFoundError(LookupError):
+    """The object is not in storage (deleted after its metadata was read, or never written)."""
+
+
 def _unavailable[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     """Turn connection failures and 5xx answers from S3 (or disk I/O errors) into StorageUnavailableError."""
 
@@ -119,8 +123,10 @@ def read_bytes(key: str) -> bytes | None:
             return bytes(client.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
         except client.exceptions.NoSuchKey:
             return None
-    path = _fs_path(key)
-    return path.read_bytes() if path.exists() else None
+    try:
+        return _fs_path(key).read_bytes()
+    except FileNotFoundError:  # no exists() first: the file may go between the check and the read
+        return None
 
 
 @_unavailable
@@ -136,22 +142,33 @@ def stat(key: str) -> BlobInfo | None:
                 return None
             raise
         return BlobInfo(size=int(head["ContentLength"]), content_type=str(head.get("ContentType", "")))
-    path = _fs_path(key)
-    return BlobInfo(size=path.stat().st_size, content_type="") if path.exists() else None
+    try:
+        return BlobInfo(size=_fs_path(key).stat().st_size, content_type="")
+    except FileNotFoundError:
+        return None
 
 
 @_unavailable
 def iter_range(key: str, start: int = 0, end: int | None = None, chunk: int = 256 * 1024) -> Iterator[bytes]:
     """Stream bytes ``start..end`` (inclusive) of ``key`` without holding the object in memory.
 
-    The object is opened before this returns (so an outage is an error here, not mid-response).
+    The object is opened before this returns (so an outage is an error here, not mid-response); a
+    missing object raises :class:`BlobNotFoundError`.
     """
     s3 = _s3()
     if s3:
         client, bucket, prefix = s3
         rng = f"bytes={start}-{'' if end is None else end}"
-        return _iter_body(client.get_object(Bucket=bucket, Key=prefix + key, Range=rng)["Body"], chunk)
-    return _iter_file(_fs_path(key).open("rb"), start, end, chunk)
+        try:
+            found = client.get_object(Bucket=bucket, Key=prefix + key, Range=rng)
+        except client.exceptions.NoSuchKey:
+            raise BlobNotFoundError(key) from None
+        return _iter_body(found["Body"], chunk)
+    try:
+        fh = _fs_path(key).open("rb")
+    except FileNotFoundError:
+        raise BlobNotFoundError(key) from None
+    return _iter_file(fh, start, end, chunk)
 
 
 def _iter_body(body: Any, chunk: int) -> Iterator[bytes]:

@@ -228,11 +228,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["gau.api.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "gau.api.parsers.ORJSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON only: a form body on a JSON endpoint is a 415 (DRF would read a blank optional form field as
+    # absent, so `timezone=` would pass where `{"timezone": ""}` is a 400). Upload views opt in to multipart.
+    "DEFAULT_PARSER_CLASSES": ["gau.api.parsers.ORJSONParser"],
     # authz: bearer JWTs (verified without the database) and X-API-Key; request.user is a PrincipalData.
     # ScopeRequired lets anonymous and session callers through but holds API keys to their scopes.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -311,8 +309,9 @@ CSRF_FAILURE_VIEW = "apps.account.api.pages.csrf_failure"
 # --- CORS (django-cors-headers): browser apps on the origins listed in CORS_ALLOWED_ORIGINS ---------
 CORS_ALLOWED_ORIGINS = _CORS_ORIGINS
 CORS_ALLOW_CREDENTIALS = True  # cookie mode across subdomains; config refuses "*" for that reason
-#: Never on the internal RPC endpoints or the admin site.
-CORS_URLS_REGEX = r"^/(?!internal/|admin/).*$"
+#: Only the public API: never the internal RPC endpoints, the admin, the hosted pages or /images/ (public
+#: images stay cacheable by shared caches without "Vary: Origin").
+CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",

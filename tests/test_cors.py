@@ -72,9 +72,13 @@ def test_never_on_internal_or_admin(cors_server: str) -> None:
 
 
 def test_actual_requests_carry_the_headers(cors_server: str) -> None:
-    ok = httpx.get(f"{cors_server}/healthz", headers={"Origin": APP}, timeout=10)
+    ok = httpx.get(f"{cors_server}/api/schema/", headers={"Origin": APP}, timeout=30)
     assert ok.headers["access-control-allow-origin"] == APP
     assert ok.headers["access-control-allow-credentials"] == "true"
+    # Only the API: health checks, pages and public images stay free of CORS (and of "Vary: Origin").
+    outside = httpx.get(f"{cors_server}/healthz", headers={"Origin": APP}, timeout=10)
+    assert "access-control-allow-origin" not in outside.headers
+    assert "origin" not in outside.headers.get("vary", "").lower()
     denied = httpx.post(
         f"{cors_server}/api/v2/account/login", json={"email": "x@example.com", "password": "y"}, headers={"Origin": APP}
     )

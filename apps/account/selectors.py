@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import connections, router
+
 from apps.account.models import TotpDevice, User, normalize_email
 
 
@@ -36,11 +38,15 @@ def user_get_profile(*, user_id: uuid.UUID) -> User | None:
     """The user with this id, in one query, with ``mfa_confirmed_at`` from their TOTP device, or ``None``.
 
     "me" is the hottest authenticated read: a fixed raw query skips the ORM's per-call SQL compilation
-    (most of the cost of ``select_related`` on this box) while still returning a ``User``.
+    (most of the cost of ``select_related`` on this box) while still returning a ``User``. The id is
+    bound as the database's own representation of a UUID (a ``uuid`` on PostgreSQL, 32 hex characters
+    on SQLite): a raw query gets no field conversion, and SQLite cannot bind a ``uuid.UUID`` at all.
     """
+    alias = router.db_for_read(User)
+    param = User._meta.pk.get_db_prep_value(user_id, connections[alias])
     sql = (
         f"SELECT u.*, t.confirmed_at AS mfa_confirmed_at FROM {User._meta.db_table} u "  # noqa: S608  # table names, not input
         f"LEFT JOIN {TotpDevice._meta.db_table} t ON t.user_id = u.id WHERE u.id = %s"
     )
-    found = list(User.objects.raw(sql, [user_id]))
+    found = list(User.objects.using(alias).raw(sql, [param]))
     return found[0] if found else None

@@ -97,6 +97,11 @@ def _key(key: str, cid: str) -> str:
     return f"cdn:v:{key}:{cid}"
 
 
+def meta_key(key: str) -> str:
+    """Cache key of the object's metadata (kept with the variants, purged with them)."""
+    return _key(key, "meta")
+
+
 def max_entry_bytes() -> int:
     """Variants larger than this are not kept in Redis (they are still in object storage)."""
     return int(getattr(settings, "CDN_REDIS_MAX_ENTRY_BYTES", 512 * 1024))
@@ -131,9 +136,11 @@ def put(key: str, cid: str, variant: CachedVariant) -> None:
 
 
 def forget(key: str) -> None:
-    """Drop every cached variant of ``key`` (django-redis pattern delete; other caches expire by TTL)."""
+    """Drop every cached variant of ``key`` (django-redis pattern delete; other caches expire by TTL)
+    and, on every cache backend, its metadata: a deleted object must stop being served at once."""
     _memory.forget_prefix(f"cdn:v:{key}:")
     _sources.forget_prefix(key)
+    cache.delete(meta_key(key))
     delete_pattern = getattr(cache, "delete_pattern", None)
     if delete_pattern is not None:
         delete_pattern(f"cdn:v:{key}:*")

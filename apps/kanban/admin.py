@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.kanban.models import Activity, Board, Membership, Project, Task
+from apps.kanban.models import Activity, Board, BoardImport, Membership, Project, Task
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -69,3 +69,11 @@ class ActivityAdmin(ReadOnlyAdmin):
     list_select_related = ("project",)
     search_fields = ("verb", "project__name", "=board_id", "=task_id", "=actor_id")
     list_filter = ("verb", "created_at")
+
+
+@admin.register(BoardImport)
+class BoardImportAdmin(ReadOnlyAdmin):
+    list_display = ("id", "source", "project", "status", "progress", "filename", "size", "created_at", "finished_at")
+    list_select_related = ("project",)
+    search_fields = ("filename", "project__name", "=id", "=board_id", "=created_by")
+    list_filter = ("status", "source", "created_at")

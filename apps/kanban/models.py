@@ -262,3 +262,48 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} by {self.actor_id}"
+
+
+# --- Trello import (issue 10, part C) ---------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BoardImport(models.Model):
+    """One board import (a Trello JSON export) into a project, run by a Celery task.
+
+    The uploaded file lives in default storage at ``blob_key`` until the import ends (done or failed).
+    ``progress`` here is written at the start and the end only: while the import's transaction runs,
+    progress goes to the cache (see ``services/trello_import.py``), since the row's update would not be
+    visible until commit.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.UUIDField(null=True, blank=True)
+    source = models.CharField(max_length=20, default="trello")
+    filename = models.CharField(max_length=255, blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    blob_key = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    #: The board created, once the import is done (a failed import leaves no board).
+    board_id = models.UUIDField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    #: ``{"code", "message", "details"}`` when failed.
+    error = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "-created_at"], name="kanban_import_project")]
+
+    def __str__(self) -> str:
+        return f"{self.source} import {self.id} ({self.status})"

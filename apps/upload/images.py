@@ -71,8 +71,23 @@ def check_image(data: bytes, content_type: str) -> CheckedImage:
     if GPS_IFD in exif:
         del exif[GPS_IFD]
     if content_type == "image/jpeg":
-        return CheckedImage(width=width, height=height, data=_jpeg_replace_exif(data, exif.tobytes() if exif else b""))
+        return CheckedImage(width=width, height=height, data=_jpeg_replace_exif(data, _exif_bytes(exif)))
     return CheckedImage(width=width, height=height, data=_resave(img, content_type, exif))
+
+
+def _exif_bytes(exif: Image.Exif) -> bytes:
+    """``exif`` serialised; EXIF that Pillow can read but not write back (a tag stored with the wrong
+    type, bad rationals...) is replaced by a minimal EXIF carrying only the orientation: never a 500,
+    and never a way to smuggle the location past the strip."""
+    if not exif:
+        return b""
+    try:
+        return exif.tobytes()
+    except (TypeError, ValueError, KeyError, OverflowError, ZeroDivisionError, struct.error):
+        minimal = Image.Exif()
+        if (orientation := exif.get(ORIENTATION)) in range(1, 9):
+            minimal[ORIENTATION] = orientation
+        return minimal.tobytes() if minimal else b""
 
 
 def _jpeg_replace_exif(data: bytes, exif: bytes) -> bytes:
@@ -104,7 +119,7 @@ def _resave(img: Image.Image, content_type: str, exif: Image.Exif) -> bytes:
     """Re-encode (PNG/GIF losslessly, WebP/AVIF at high quality) without GPS and XMP."""
     buf = io.BytesIO()
     fmt = _PIL_FORMATS[content_type]
-    options: dict[str, object] = {"exif": exif.tobytes() if exif else b""}
+    options: dict[str, object] = {"exif": _exif_bytes(exif)}
     if icc := img.info.get("icc_profile"):
         options["icc_profile"] = icc
     if fmt in {"WEBP", "AVIF"}:

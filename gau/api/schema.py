@@ -24,6 +24,12 @@ ErrorSerializer = inline_serializer(
 )
 
 
+CURSOR_400 = (
+    " `invalid_cursor`: the `cursor` is not one this list handed out;"
+    " `invalid_input`: `page_size` is not a whole number from 1 to 200."
+)
+
+
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     """``responses=`` entries for ``extend_schema``: each status documented with the error shape."""
     return {
@@ -41,6 +47,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
     """Postprocessing hook: every operation documents the 400/405/413/500 family in the error shape.
 
     Endpoint-specific errors (401, 403, 404, 409, 429...) are declared on each view with :func:`errors`.
+    Every paginated list (an operation taking ``cursor``) documents the 400 ``invalid_cursor``.
     """
     ref = {"$ref": "#/components/schemas/Error"}
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -72,6 +79,12 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                             "content": {"application/json": {"schema": ref}},
                         },
                     )
+            if any(p.get("name") == "cursor" and p.get("in") == "query" for p in operation.get("parameters", [])):
+                bad = responses.setdefault(
+                    "400",
+                    {"description": STATUS_DEFAULTS[400][1], "content": {"application/json": {"schema": ref}}},
+                )
+                bad["description"] = (bad.get("description") or STATUS_DEFAULTS[400][1]) + CURSOR_400
             responses.setdefault(
                 "500", {"description": STATUS_DEFAULTS[500][1], "content": {"application/json": {"schema": ref}}}
             )

@@ -30,6 +30,20 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+def http_ready(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``url`` answers at all (any HTTP status): the server has loaded the app, not just bound."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):  # noqa: S310 - loopback test servers only
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
 def wait_until(
     predicate: Callable[[], bool], *, timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None
 ) -> None:

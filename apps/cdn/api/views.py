@@ -117,7 +117,7 @@ def _fast_cache_id(query: str) -> str | None:
 
 def _object_meta(key: str) -> StoredObjectData | None:
     """Stored object metadata, cached briefly (purged with the variants, under the same prefix)."""
-    cache_key = f"cdn:v:{key}:meta"
+    cache_key = cache.meta_key(key)
     raw: str | None = django_cache.get(cache_key)
     if raw:
         return StoredObjectData.model_validate_json(raw)
@@ -241,7 +241,11 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     spec, vary = parse_spec(params, accept, meta.content_type)
     cache_control = _cache_control(meta.public, params)
     if spec is None:
-        return _serve_original(request, meta, cache_control=cache_control)
+        try:
+            return _serve_original(request, meta, cache_control=cache_control)
+        except blobs.BlobNotFoundError:  # deleted since its metadata was cached
+            django_cache.delete(cache.meta_key(key))
+            return _error(404)
     if meta.content_type not in SOURCE_TYPES:
         return _error(400, "cdn.not_an_image", "Variants exist only for raster images.")
     if meta.width and meta.height and meta.width * meta.height > max_source_pixels():
@@ -256,6 +260,7 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
         except UndecodableImageError:
             return _error(422, "cdn.undecodable", "The source image cannot be decoded.")
         if hit is None:
+            django_cache.delete(cache.meta_key(key))
             return _error(404)
     return _serve_variant(request, hit, cache_control=cache_control, vary=vary)
 

@@ -254,3 +254,43 @@ def test_storage_outage_is_503_with_retry_after(client: Client, jpeg_file, setti
         assert response.json()["error"]["code"] == "storage_unavailable"
         original = client.get(path_of(jpeg_file.url))
         assert original.status_code == 503
+
+
+def test_original_deleted_behind_cached_metadata_is_404(client: Client, jpeg_file) -> None:
+    """The metadata is cached for minutes; if the object went away meanwhile, the answer is 404, not 500."""
+    url = path_of(jpeg_file.url)
+    assert client.get(url).status_code == 200  # caches the metadata
+    blobs.delete(blobs.object_key(key_of(jpeg_file)))
+    gone = client.get(url)
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "not_found"
+    assert client.get(url + "?w=128&format=webp").status_code == 404
+
+
+@pytest.mark.parametrize("where", ["original", "variant"])
+def test_just_deleted_image_on_the_embedded_defaults_is_404(
+    client: Client, owner_id, tmp_path, django_capture_on_commit_callbacks, where
+) -> None:
+    """Local files and a local-memory cache (``make run``): no pattern delete, so purging must still
+    forget the cached metadata, and a missing file is a 404 (issue 12, finding 6)."""
+    from django.test.utils import override_settings
+
+    embedded = override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    )
+    with embedded:
+        created = upload_service.create_file(
+            owner_id=owner_id, purpose="image", filename="a.jpg", data=image_bytes("JPEG", (300, 200))
+        )
+        url = path_of(created.url) + ("?w=128&format=png" if where == "variant" else "")
+        assert client.get(url).status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            upload_service.delete_file(file_id=created.id, owner_id=owner_id)
+        assert not list(tmp_path.rglob(key_of(created)))
+        gone = client.get(path_of(created.url))
+        assert gone.status_code == 404
+        assert gone.json()["error"]["code"] == "not_found"

@@ -3,7 +3,11 @@
 
 from django.urls import URLPattern, URLResolver
 
-from apps.kanban.api import urls_projects, urls_tasks
+from apps.kanban.api import urls_imports, urls_projects, urls_tasks
 
 app_name = "kanban"
-urlpatterns: list[URLPattern | URLResolver] = [*urls_projects.urlpatterns, *urls_tasks.urlpatterns]
+urlpatterns: list[URLPattern | URLResolver] = [
+    *urls_projects.urlpatterns,
+    *urls_tasks.urlpatterns,
+    *urls_imports.urlpatterns,
+]

@@ -7,6 +7,9 @@ from typing import ClassVar
 from gau.rpc import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, ServiceError
 
 __all__ = [
+    "ImportFileMissingError",
+    "ImportFileTooLargeError",
+    "ImportInvalidError",
     "InvitationInvalidError",
     "KanbanConflictError",
     "KanbanInvalidError",
@@ -63,3 +66,24 @@ class InvitationInvalidError(InvalidInputError):
 
     code = "kanban.invitation_invalid"
     default_message = "This invitation is not valid for your account. It may have expired or been used."
+
+
+class ImportInvalidError(KanbanInvalidError):
+    """An import file is not a board export we can read; the message names the first problems and
+    ``extra["problems"]`` lists up to 20 as ``{location, problem}``."""
+
+    code = "kanban.import_invalid"
+    default_message = "The file is not a valid Trello board export."
+
+
+class ImportFileTooLargeError(ServiceError):
+    """``extra["limit"]``: the largest file accepted, in bytes."""
+
+    code = "kanban.import_too_large"
+    http_status: ClassVar[int] = 413
+    default_message = "The file is larger than the 50 MiB an import accepts."
+
+
+class ImportFileMissingError(ServiceError):
+    code = "kanban.import_file_missing"
+    default_message = "The uploaded file is no longer in storage; upload it again."

@@ -5,7 +5,8 @@ Deletion rules (idempotent; one transaction):
   a project whose only owner leaves passes to its oldest admin, else oldest member, else oldest viewer
   (``member.role_changed`` with reason ``owner_left``); a project with nobody left is deleted;
 - task assignments go (the tasks get a new version);
-- comments stay with ``author_id`` cleared; the user's activity entries stay with ``actor_id`` cleared;
+- comments stay with ``author_id`` cleared; ``created_by`` / ``added_by`` stamps on projects, tasks,
+  attachments and imports are cleared; the user's activity entries stay with ``actor_id`` cleared;
 - invitations the user sent stay valid (they are the project's decision) with ``invited_by`` cleared;
   invitations the user accepted keep their row with ``accepted_by`` cleared. Invitations are addressed
   to an email address, not an account, so pending ones to the user's address are not touched here.
@@ -19,7 +20,18 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from apps.kanban.models import Activity, Comment, Invitation, Membership, Role, Task, TaskAssignee
+from apps.kanban.models import (
+    Activity,
+    Attachment,
+    BoardImport,
+    Comment,
+    Invitation,
+    Membership,
+    Project,
+    Role,
+    Task,
+    TaskAssignee,
+)
 from apps.kanban.services import changes
 from apps.kanban.services.projects import bump_project_boards, drop_member, project_purge
 
@@ -74,6 +86,11 @@ def delete_user_data(*, user_id: uuid.UUID) -> None:
         Activity.objects.filter(actor_id=user_id).update(actor_id=None)
         Invitation.objects.filter(invited_by=user_id).update(invited_by=None)
         Invitation.objects.filter(accepted_by=user_id).update(accepted_by=None)
+        # Authorship stamps: the rows are the project's, the pointer to the person goes.
+        Project.objects.filter(created_by=user_id).update(created_by=None)
+        Task.objects.filter(created_by=user_id).update(created_by=None)
+        Attachment.objects.filter(added_by=user_id).update(added_by=None)
+        BoardImport.objects.filter(created_by=user_id).update(created_by=None)
 
 
 def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:

@@ -295,4 +295,6 @@ def test_list_due_filters_and_cursor_pages(team: Team) -> None:
     second = team.viewer.client.get(first["next"]).json()
     assert [t["title"] for t in second["results"]] == ["none"]
     assert second["next"] is None
-    assert team.viewer.client.get(f"{base}?cursor=bogus").status_code == 404
+    bogus = team.viewer.client.get(f"{base}?cursor=bogus")
+    assert bogus.status_code == 400
+    assert bogus.json()["error"]["code"] == "invalid_cursor"

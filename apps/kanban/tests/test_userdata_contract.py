@@ -69,6 +69,7 @@ def test_a_project_with_nobody_left_is_deleted_and_co_owned_ones_stay(mode) -> N
 def test_assignments_go_comments_stay_anonymised_idempotent(mode, world: World) -> None:
     me = world.users["member"]
     task = make_task(world.board, world.todo, "Mine")
+    Task.objects.filter(pk=task.pk).update(created_by=me)
     TaskAssignee.objects.create(task=task, user_id=me)
     TaskAssignee.objects.create(task=task, user_id=world.users["admin"])
     comment = Comment.objects.create(task=task, author_id=me, body="hello")
@@ -88,6 +89,7 @@ def test_assignments_go_comments_stay_anonymised_idempotent(mode, world: World) 
     assert invitation.accepted_at is None
     assert token
     assert Activity.objects.filter(verb="member.removed").count() == 1
+    assert Task.objects.get(pk=task.pk).created_by is None
 
 
 def test_export(mode, world: World) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from apps.upload.models import Purpose
@@ -31,6 +33,13 @@ class FileUploadInputSerializer(serializers.Serializer[dict[str, object]]):
 
 class FileListQuerySerializer(serializers.Serializer[dict[str, object]]):
     purpose = serializers.ChoiceField(choices=Purpose.choices, required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, object]:
+        # DRF reads a blank query value as "absent"; ``?purpose=`` is not a purpose, so refuse it.
+        if hasattr(data, "get") and data.get("purpose") == "":
+            raise serializers.ValidationError({"purpose": ["Give one of the purposes, or leave the filter out."]})
+        validated: dict[str, object] = super().to_internal_value(data)
+        return validated
 
 
 class QuotaOutputSerializer(serializers.Serializer[dict[str, object]]):

@@ -59,6 +59,7 @@ class FileListCreateApi(PrincipalApiView):
     """The caller's files: list them, or upload one (streamed to object storage)."""
 
     parser_classes = [parsers.MultiPartParser]
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
 
     @extend_schema(
         operation_id="upload_files_list",
@@ -69,7 +70,7 @@ class FileListCreateApi(PrincipalApiView):
         query = FileListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         qs = selectors.file_list(owner_id=_owner(request), purpose=query.validated_data.get("purpose"))
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self) or []
         return paginator.get_paginated_response(
             FileOutputSerializer([file_data(r).model_dump() for r in page], many=True).data  # type: ignore[arg-type]

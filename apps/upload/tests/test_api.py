@@ -184,3 +184,12 @@ def test_storage_outage_is_503_not_500(user_client, settings) -> None:
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["error"]["code"] == "storage_unavailable"
+
+
+@pytest.mark.parametrize("query", ["purpose=", "purpose=nope", "purpose=%20"])
+def test_list_filter_must_be_a_purpose(user_client, query) -> None:
+    """Found by the schema fuzzer: ``?purpose=`` was read as "no filter" (200)."""
+    response = user_client.get(f"/api/v2/upload/files?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_input"
+    assert "purpose" in response.json()["error"]["details"]["fields"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import uuid
 
 import pytest
@@ -156,3 +157,36 @@ def test_get_object_is_what_the_cdn_sees(mode, owner_id) -> None:
     assert (found.key, found.public, found.sha256, found.size) == (key, True, created.sha256, created.size)
     assert found.path == blobs.object_key(key)
     assert upload_service.get_object(key="0" * 64) is None
+
+
+def _jpeg_with_unwritable_exif(*, gps: bool) -> bytes:
+    """A JPEG whose EXIF declares XResolution as ASCII (Pillow reads it, but cannot write it back),
+    plus XMP (and GPS), like Pillow's Tests/images/invalid-exif-without-x-resolution.jpg."""
+    gps_entry = struct.pack(">HHII", 0x8825, 4, 1, 8 + 2 + 12 * 2 + 4) if gps else b""
+    entries = struct.pack(">HHI4s", 0x011A, 2, 4, b"ab\x00\x00") + gps_entry
+    count = 2 if gps else 1
+    ifd0 = struct.pack(">H", count) + entries + struct.pack(">I", 0)
+    gps_ifd = struct.pack(">H", 1) + struct.pack(">HHI4s", 1, 2, 2, b"N\x00\x00\x00") + struct.pack(">I", 0)
+    tiff = b"MM\x00*" + struct.pack(">I", 8) + ifd0 + (gps_ifd if gps else b"")
+    buf = io.BytesIO()
+    Image.new("RGB", (24, 16), "navy").save(
+        buf, format="JPEG", exif=b"Exif\x00\x00" + tiff, xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+    )
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("gps", [False, True])
+def test_unwritable_exif_with_xmp_is_stored_stripped_not_a_500(owner_id, s3, gps) -> None:
+    """Issue 12, finding 7: re-serialising invalid EXIF raised outside the error handling."""
+    data = _jpeg_with_unwritable_exif(gps=gps)
+    source = Image.open(io.BytesIO(data))
+    assert "xmp" in source.info
+    assert bool(source.getexif().get_ifd(0x8825)) is gps
+    created = upload_service.create_file(owner_id=owner_id, purpose="image", filename="odd.jpg", data=data)
+    stored = blobs.read_bytes(blobs.object_key(created.url.rsplit("/", 1)[1]))
+    assert stored is not None
+    kept = Image.open(io.BytesIO(stored))
+    assert "xmp" not in kept.info
+    assert not kept.getexif().get_ifd(0x8825)
+    assert (created.width, created.height) == (24, 16)
+    assert kept.tobytes() == source.tobytes()
