@@ -30,8 +30,8 @@ from pathlib import Path
 import httpx
 
 from bench import lib
+from tests.e2e.client import PASSWORD, GauClient
 from tests.e2e.topology import Services, Topology, free_port, standalone_services, wait_until
-from tests.e2e.topology_client import PASSWORD, ApiClient
 
 TARGET = round(1 / 1.3, 2)
 OPERATIONS = ("login", "board")
@@ -69,17 +69,17 @@ class Side:
     topology: Topology
     email: str
     board_id: str
-    client: ApiClient
+    client: GauClient
     samples: dict[str, list[float]] = dataclasses.field(default_factory=lambda: {op: [] for op in OPERATIONS})
 
     @classmethod
     def prepare(cls, name: str, topology: Topology) -> Side:
-        client = ApiClient(topology.base_url)
+        client = GauClient(topology.base_url)
         email = f"bench-{name}@example.com"
-        client.register(email)
+        client.register(email, PASSWORD)
         link = topology.mailbox.link(email, "/verify-email", timeout=60)
         client.verify(link.split("token=", 1)[1].split("&", 1)[0])
-        client.login(email)
+        client.login(email, PASSWORD)
         project = client.expect(client.post("/api/v2/kanban/projects", json={"name": "Bench"}), 201)
         board = client.expect(client.post(f"/api/v2/kanban/projects/{project['id']}/boards", json={"name": "B"}), 201)
         for c in range(4):
@@ -107,7 +107,7 @@ class Side:
         body = {"email": self.email, "password": PASSWORD}
         for _ in range(logins):
             self.timed("login", lambda: self.client.post("/api/v2/account/login", json=body, auth=False), 200)
-        self.client.login(self.email)  # a fresh access token for the reads (untimed)
+        self.client.login(self.email, PASSWORD)  # a fresh access token for the reads (untimed)
         for _ in range(reads):
             self.timed("board", lambda: self.client.get(f"/api/v2/kanban/boards/{self.board_id}"), 200)
 
