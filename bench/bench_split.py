@@ -20,45 +20,20 @@ import contextlib
 import dataclasses
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from bench import lib
 from tests.e2e.client import PASSWORD, GauClient
-from tests.e2e.topology import Services, Topology, free_port, standalone_services, wait_until
+from tests.e2e.topology import Services, Topology, standalone_services
 
 TARGET = round(1 / 1.3, 2)
 OPERATIONS = ("login", "board")
-
-
-@contextlib.contextmanager
-def own_redis(workdir: Path, name: str) -> Iterator[str]:
-    """A ``redis-server`` of this topology's own (two topologies must not share cache keys)."""
-    port = free_port()
-    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    with (workdir / f"redis-{name}.log").open("ab") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-
-        def up() -> bool:
-            with contextlib.suppress(OSError):
-                import socket
-
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return True
-            return False
-
-        wait_until(up, timeout=20, what=f"redis-server for {name}")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @dataclasses.dataclass
@@ -127,10 +102,7 @@ def main() -> int:
         services: Services = stack.enter_context(standalone_services(workdir))
         sides: list[Side] = []
         for name in ("monolith", "split"):
-            redis_url = stack.enter_context(own_redis(workdir, name))
-            topology = Topology(
-                name, dataclasses.replace(services, redis_url=redis_url), proxy=True, workdir=workdir / name
-            )
+            topology = Topology(name, services, proxy=True, workdir=workdir / name)
             (workdir / name).mkdir()
             stack.callback(topology.stop)
             started = time.monotonic()

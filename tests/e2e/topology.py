@@ -20,9 +20,10 @@ Go SDK in a shared library; no cluster, no ``helm`` binary). From the rendered m
 | ``split`` | ``values-split-full.yaml`` | one process per app, every cross-app call over signed HTTP |
 
 The backing services are the real ones: PostgreSQL (a fresh database per topology, named after
-``DATABASE_URL``'s with ``_e2e_<topology>`` appended, migrated, dropped at the end), Redis
-(``REDIS_URL``, flushed at start), RabbitMQ (a vhost of its own when ``rabbitmqctl`` can make one, so no
-other worker on the machine takes its tasks), an S3 server and an SMTP sink (passed in).
+``DATABASE_URL``'s with ``_e2e_<topology>`` appended, migrated, dropped at the end), Redis (a
+``redis-server`` of its own on a free port; without the binary, ``REDIS_URL``'s database, flushed),
+RabbitMQ (a vhost of its own when ``rabbitmqctl`` can make one, so no other worker on the machine takes
+its tasks), an S3 server and an SMTP sink (passed in).
 """
 
 from __future__ import annotations
@@ -409,6 +410,8 @@ class Topology:
         suffix = f"_e2e_{name}"
         self.database_url = _with_path(services.database_url, urlsplit(services.database_url).path + suffix)
         self.vhost: str | None = None
+        self.redis_url = services.redis_url
+        self.redis: Process | None = None
         self.broker_url = services.broker_url
         self.servers: dict[str, Process] = {}
         self.worker: Process | None = None
@@ -441,7 +444,7 @@ class Topology:
             "SECRET_KEY": SECRET_KEY,
             "GAU_INTERNAL_KEYS": INTERNAL_KEY,
             "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.services.redis_url,
+            "REDIS_URL": self.redis_url,
             "CELERY_BROKER_URL": self.broker_url,
             "EMAIL_URL": self.services.email_url,
             **self.services.s3,
@@ -461,7 +464,7 @@ class Topology:
         try:
             self._database()
             self._broker()
-            self._flush_cache()
+            self._cache()
             self._migrate()
             for service, env in self.layout.components.items():
                 self._start_server(service, env)
@@ -508,10 +511,32 @@ class Topology:
             else:
                 _rabbitmqctl("delete_vhost", vhost)
 
-    def _flush_cache(self) -> None:
+    def _cache(self) -> None:
+        """A ``redis-server`` of the topology's own when the binary is there (two topologies, or a topology
+        and the test session, must not share cache keys); else ``REDIS_URL``'s database, flushed."""
+        binary = shutil.which("redis-server")
+        if binary is not None:
+            port = free_port()
+            args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            self.redis = Process(
+                "redis", args, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, self.workdir / "redis.log", port=port
+            )
+            self.redis.start()
+            redis_process = self.redis
+
+            def listening() -> bool:
+                if not redis_process.alive():
+                    raise RuntimeError(f"redis-server exited:\n{redis_process.output()}")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return True
+                return False
+
+            wait_until(listening, timeout=20, what="redis-server")
+            self.redis_url = f"redis://127.0.0.1:{port}/0"
+            return
         import redis
 
-        client = redis.Redis.from_url(self.services.redis_url)
+        client = redis.Redis.from_url(self.redis_url)
         try:
             client.flushdb()
         finally:
@@ -644,6 +669,8 @@ class Topology:
             process.stop()
         if self.worker is not None:
             self.worker.stop(timeout=3)  # a worker holding countdown messages lingers; then SIGKILL
+        if self.redis is not None:
+            self.redis.stop()
         if self.vhost:
             _rabbitmqctl("delete_vhost", self.vhost)
             self.vhost = None
