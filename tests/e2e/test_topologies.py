@@ -43,7 +43,9 @@ def selected() -> list[str]:
 
 
 @pytest.fixture(scope="module", params=selected())
-def topology(request: pytest.FixtureRequest, s3: Any, _smtp_session: Any) -> Iterator[Topology]:
+def topology(
+    request: pytest.FixtureRequest, s3: Any, _smtp_session: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Topology]:
     """One topology of the chart on the real services, started once for the module and stopped after."""
     name: str = request.param
     services = Services.from_environment(email_url=_smtp_session.url(), maildir=_smtp_session.maildir, s3=s3.env())
@@ -51,6 +53,7 @@ def topology(request: pytest.FixtureRequest, s3: Any, _smtp_session: Any) -> Ite
         name,
         services,
         proxy=name != "monolith",
+        workdir=tmp_path_factory.mktemp(f"e2e-{name}"),  # the processes' logs, kept by pytest
         extra_env={"GAU_RPC_TIMEOUT": str(RPC_TIMEOUT)} if name == "split" else None,
     ).start()
     try:

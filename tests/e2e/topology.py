@@ -399,6 +399,7 @@ class Topology:
         self.layout = layout(name)
         if not proxy and len(self.layout.components) != 1:
             raise ValueError(f"{name} has {len(self.layout.components)} components: it needs the proxy")
+        self.own_workdir = workdir is None  # logs go there; removed at stop only if we made it
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix=f"gau-e2e-{name}-"))
         self.threads = threads
         self.extra_env = dict(extra_env or {})
@@ -677,6 +678,8 @@ class Topology:
         self._drop_database()
         if self.nginx_dir:
             shutil.rmtree(self.nginx_dir, ignore_errors=True)
+        if self.own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager
