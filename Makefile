@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-remote lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
+.PHONY: run test test-remote e2e lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
 
 # A virtualenv with the runtime requirements, rebuilt when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -36,6 +36,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(PY) -m tests.support.services
 	$(PY) -m tests.support.browser --install
+	$(PY) -m tests.support.nginx --install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
@@ -49,6 +50,15 @@ test-remote: $(VENV)/.installed-dev
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=cdn apps/upload/tests
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=upload apps/cdn/tests
 	PYTHONPATH=. $(VENV)/bin/pytest -p tests.support.remote_apps -m "not live" --remote-apps=account,upload,email apps/kanban/tests
+
+## make e2e TOPOLOGY=monolith|split|three: the black-box suite (HTTP and email only) against one topology
+## of the Helm chart started on the real services, behind nginx routed from the chart's Ingress; stops
+## everything it started. Without TOPOLOGY all three run (as in `make test`).
+TOPOLOGY ?=
+e2e: $(VENV)/.installed-dev
+	$(PY) -m tests.support.services
+	$(PY) -m tests.support.nginx --install
+	E2E_TOPOLOGY=$(TOPOLOGY) $(VENV)/bin/pytest -p no:cacheprovider tests/e2e/test_topologies.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,0 +1,379 @@
+"""The black-box end-to-end suite, run against three topologies of the Helm chart (``topology.py``):
+
+1. ``monolith``: one gunicorn serving every app (``values.yaml``);
+2. ``split``: account, authz, upload, cdn, kanban and email each in its own gunicorn, calling each other
+   only over signed HTTP, plus the Celery worker (``values-split-full.yaml``);
+3. ``three``: identity, media and core (``values-split.yaml``).
+
+In (2) and (3) the suite talks to one base URL, nginx configured from the chart's rendered Ingress. Only
+HTTP and email are used: the token of each step comes from the message the SMTP sink received.
+``E2E_TOPOLOGY=split`` (or ``make e2e TOPOLOGY=split``) runs one topology; by default all three run.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.e2e.client import PASSWORD, GauClient
+from tests.e2e.topology import TOPOLOGIES, Route, Services, Topology, nginx_locations
+
+pytestmark = pytest.mark.live
+
+#: The split topology's internal-call timeout: small, so the slow-callee test is quick.
+RPC_TIMEOUT = 3.0
+
+
+def selected() -> list[str]:
+    wanted = [name.strip() for name in os.environ.get("E2E_TOPOLOGY", "").split(",") if name.strip()]
+    unknown = set(wanted) - set(TOPOLOGIES)
+    if unknown:
+        raise pytest.UsageError(f"E2E_TOPOLOGY: unknown topologies {sorted(unknown)} (known: {sorted(TOPOLOGIES)})")
+    return wanted or ["monolith", "three", "split"]
+
+
+@pytest.fixture(scope="module", params=selected())
+def topology(
+    request: pytest.FixtureRequest, s3: Any, _smtp_session: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Topology]:
+    """One topology of the chart on the real services, started once for the module and stopped after."""
+    name: str = request.param
+    services = Services.from_environment(email_url=_smtp_session.url(), maildir=_smtp_session.maildir, s3=s3.env())
+    running = Topology(
+        name,
+        services,
+        proxy=name != "monolith",
+        workdir=tmp_path_factory.mktemp(f"e2e-{name}"),  # the processes' logs, kept by pytest
+        extra_env={"GAU_RPC_TIMEOUT": str(RPC_TIMEOUT)} if name == "split" else None,
+    ).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(topology: Topology) -> Iterator[GauClient]:
+    api = GauClient(topology.base_url)
+    yield api
+    api.close()
+
+
+def jpeg(size: tuple[int, int] = (320, 200), color: str = "teal") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def new_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def sign_up(topology: Topology, api: GauClient, email: str) -> None:
+    """Register, open the emailed link (the hosted page, through the proxy), verify, sign in."""
+    api.register(email, PASSWORD)
+    link = topology.mailbox.link(email, "/verify-email")
+    assert link.startswith(topology.base_url + "/verify-email?"), link
+    page = api.get(link, auth=False)
+    assert page.status_code == 200, page.text[:500]
+    assert page.headers["content-type"].startswith("text/html")
+    api.verify(token_of(link))
+    api.login(email, PASSWORD)
+
+
+def assert_5xx(client: GauClient, *, expected: int) -> None:
+    """Exactly the ``expected`` 5xx answers a fault test provoked on purpose, and no other."""
+    failures = [f"{s.method} {s.path} -> {s.status}: {s.body}" for s in client.seen if s.status >= 500]
+    assert len(failures) == expected, "5xx answers:\n" + "\n".join(failures)
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, f"{response.request.url.path}: {response.status_code} {response.text}"
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert {"code", "message", "details"} <= set(body["error"]), body
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+# --- the topology is what the chart says ----------------------------------------------------------------
+
+
+def test_each_process_serves_its_apps_and_is_ready(topology: Topology) -> None:
+    served: list[str] = []
+    for service, env in topology.layout.components.items():
+        apps = env["GAU_SERVED_APPS"].split(",")
+        served += apps
+        ready = httpx.get(topology.url_of(service) + "/readyz", timeout=20)
+        assert ready.status_code == 200, f"{service}: {ready.text}"
+        checks = ready.json()["checks"]
+        # Every app this process calls over HTTP is checked (and answered).
+        remote = [k for k in checks if k.startswith("service:")]
+        assert sorted(k.removeprefix("service:") for k in remote) == sorted(
+            app
+            for other, e in topology.layout.components.items()
+            if other != service
+            for app in e["GAU_SERVED_APPS"].split(",")
+        )
+    assert sorted(served) == ["account", "authz", "cdn", "email", "kanban", "upload"]
+
+
+def test_internal_rpc_is_unreachable_through_the_proxy(topology: Topology) -> None:
+    if not topology.proxy:
+        pytest.skip("the monolith is reached directly (no proxy)")
+    for path in ("/internal/rpc/authz/ping/", "/internal/rpc/account/get_user/", "/internal/", "/internal"):
+        answer = httpx.post(topology.base_url + path, json={}, timeout=10)
+        assert_error(answer, 404, "not_found")
+    # ... while the component itself does serve it (so the 404 above is the proxy's doing).
+    authz = topology.url_of(topology.layout.owner("authz"))
+    assert httpx.post(authz + "/internal/rpc/authz/ping/", json={}, timeout=10).status_code in {401, 403}
+    # Unrouted paths are 404 too, and routed prefixes do not leak to look-alikes.
+    assert_error(httpx.get(topology.base_url + "/healthz", timeout=10), 404, "not_found")
+    assert_error(httpx.get(topology.base_url + "/unlockX", timeout=10), 404, "not_found")
+
+
+def test_the_proxy_routes_refuse_internal_paths() -> None:
+    with pytest.raises(ValueError, match="internal"):
+        nginx_locations([Route("/internal/", "Prefix", "gau-authz")])
+    assert nginx_locations([Route("/api/v2/kanban/", "Prefix", "gau-kanban")]) == [
+        ("/api/v2/kanban/", "gau-kanban"),
+        ("= /api/v2/kanban", "gau-kanban"),
+    ]
+
+
+# --- every app's main flows ----------------------------------------------------------------------------
+
+
+def test_every_app_end_to_end(topology: Topology, client: GauClient) -> None:
+    base = topology.base_url
+    email = new_email("e2e")
+
+    # account + email: register, verify with the token from the received email, sign in
+    sign_up(topology, client, email)
+    me = client.expect(client.get("/api/v2/account/me"), 200)
+    assert me["email"] == email
+    assert me["email_verified"] is True
+
+    # authz: refresh rotates the pair; the old refresh token is spent
+    old_refresh = client.refresh_token
+    client.refresh()
+    assert client.refresh_token != old_refresh
+    client.expect(client.get("/api/v2/account/me"), 200)
+    # replaying the spent refresh token is theft: the whole session ends, on every process
+    assert_error(client.post("/api/v2/authz/token/refresh", json={"refresh_token": old_refresh}, auth=False), 401)
+    assert_error(client.get("/api/v2/account/me"), 401)
+    client.login(email, PASSWORD)
+    jwks = client.expect(client.get("/.well-known/jwks.json", auth=False), 200)
+    assert jwks["keys"]
+
+    # avatar: account -> upload, served by the CDN through the proxy
+    avatar = client.expect(
+        client.post("/api/v2/account/me/avatar", files={"file": ("me.jpg", jpeg((256, 256)), "image/jpeg")}), 200
+    )
+    assert avatar["avatar_url"].startswith(base + "/images/")
+    avatar_image = client.get(avatar["avatar_url"], auth=False)
+    assert avatar_image.status_code == 200
+    assert avatar_image.headers["content-type"].startswith("image/")
+
+    # upload + CDN: the original and a resized, converted variant
+    original_bytes = jpeg()
+    uploaded = client.expect(
+        client.post("/api/v2/upload/files", params={"purpose": "image"}, files={"file": ("p.jpg", original_bytes)}),
+        201,
+    )
+    assert uploaded["url"].startswith(base + "/images/")
+    original = client.get(uploaded["url"], auth=False)
+    assert original.status_code == 200
+    assert original.content == original_bytes
+    variant = client.get(uploaded["url"], params={"w": 128, "format": "webp"}, auth=False)
+    assert variant.status_code == 200, variant.text
+    assert variant.headers["content-type"] == "image/webp"
+    assert Image.open(io.BytesIO(variant.content)).size == (128, 80)
+    listed = client.expect(client.get("/api/v2/upload/files"), 200)
+    assert uploaded["id"] in {f["id"] for f in listed["results"]}
+
+    # kanban: project, board, columns, task, board read, move
+    project = client.expect(client.post("/api/v2/kanban/projects", json={"name": "E2E", "key": "ETE"}), 201)
+    board = client.expect(client.post(f"/api/v2/kanban/projects/{project['id']}/boards", json={"name": "B"}), 201)
+    todo = client.expect(client.post(f"/api/v2/kanban/boards/{board['id']}/columns", json={"name": "To do"}), 201)
+    done = client.expect(
+        client.post(f"/api/v2/kanban/boards/{board['id']}/columns", json={"name": "Done", "is_done": True}), 201
+    )
+    task = client.expect(
+        client.post(f"/api/v2/kanban/boards/{board['id']}/tasks", json={"column_id": todo["id"], "title": "Ship"}),
+        201,
+    )
+    read = client.expect(client.get(f"/api/v2/kanban/boards/{board['id']}"), 200)
+    assert str(read).count(task["id"]) >= 1
+    assert [c["name"] for c in read["columns"]] == ["To do", "Done"]
+    moved = client.expect(client.post(f"/api/v2/kanban/tasks/{task['id']}/move", json={"column_id": done["id"]}), 200)
+    assert moved["column_id"] == done["id"]
+    assert moved["done"] is True
+    again = client.expect(client.get(f"/api/v2/kanban/boards/{board['id']}"), 200)
+    by_column = {c["name"]: str(c) for c in again["columns"]}
+    assert task["id"] in by_column["Done"]
+    assert task["id"] not in by_column["To do"]
+
+    # a stranger sees none of it
+    stranger = GauClient(base)
+    try:
+        sign_up(topology, stranger, new_email("stranger"))
+        assert_error(stranger.get(f"/api/v2/kanban/boards/{board['id']}"), 404)
+        assert_error(stranger.post(f"/api/v2/kanban/tasks/{task['id']}/move", json={"column_id": todo["id"]}), 404)
+        assert uploaded["id"] not in {
+            f["id"] for f in stranger.expect(stranger.get("/api/v2/upload/files"), 200)["results"]
+        }
+        stranger.assert_no_5xx()
+    finally:
+        stranger.close()
+
+    # password reset: the emailed token sets a new password and ends every session
+    old_access = client.access_token
+    sent = len(topology.mailbox.messages(email))
+    client.expect(client.post("/api/v2/account/password/forgot", json={"email": email}, auth=False), 202)
+    link = topology.mailbox.link(email, "/password/reset", after=sent)
+    assert client.get(link, auth=False).status_code == 200  # the hosted page, routed by the chart
+    new_password = PASSWORD + " again"
+    client.expect(
+        client.post(
+            "/api/v2/account/password/reset", json={"token": token_of(link), "new_password": new_password}, auth=False
+        ),
+        200,
+    )
+    assert_error(client.get("/api/v2/account/me", headers={"Authorization": f"Bearer {old_access}"}), 401)
+    assert_error(
+        client.post("/api/v2/account/login", json={"email": email, "password": PASSWORD}, auth=False),
+        401,
+        "account.invalid_credentials",
+    )
+    client.login(email, new_password)
+    client.expect(client.get(f"/api/v2/kanban/boards/{board['id']}"), 200)
+
+    # delete account: 204, then the token and the password are dead and the user's files go
+    client.expect(client.delete("/api/v2/account/me"), 204)
+    assert_error(client.get("/api/v2/account/me"), 401)
+    gone = client.post("/api/v2/account/login", json={"email": email, "password": new_password}, auth=False)
+    assert_error(gone, 401, "account.invalid_credentials")
+    deadline = time.monotonic() + 30
+    while client.get(uploaded["url"], auth=False).status_code != 404:
+        assert time.monotonic() < deadline, "the deleted user's image is still served after 30 s"
+        time.sleep(0.5)
+
+    client.assert_no_5xx()
+
+
+# --- faults in the fully split topology -----------------------------------------------------------------
+
+
+def _split_only(topology: Topology) -> None:
+    if topology.name != "split":
+        pytest.skip("fault tests run on the fully split topology")
+
+
+def test_authz_down_is_a_503_with_retry_after_and_nothing_else_breaks(topology: Topology, client: GauClient) -> None:
+    _split_only(topology)
+    email = new_email("fault")
+    sign_up(topology, client, email)
+    image = client.expect(
+        client.post("/api/v2/upload/files", params={"purpose": "image"}, files={"file": ("f.jpg", jpeg())}), 201
+    )
+    project = client.expect(client.post("/api/v2/kanban/projects", json={"name": "Faults"}), 201)
+    board = client.expect(client.post(f"/api/v2/kanban/projects/{project['id']}/boards", json={"name": "B"}), 201)
+    authz = topology.layout.owner("authz")
+
+    topology.stop_server(authz)
+    try:
+        # Requests that need authz: a sign-in (account -> authz) and a refresh (routed to authz itself).
+        login = client.post("/api/v2/account/login", json={"email": email, "password": PASSWORD}, auth=False)
+        error = assert_error(login, 503, "service_unavailable")
+        assert int(login.headers["Retry-After"]) > 0
+        assert error["details"], error
+        refresh = client.post("/api/v2/authz/token/refresh", json={"refresh_token": client.refresh_token}, auth=False)
+        assert_error(refresh, 503, "service_unavailable")
+        assert int(refresh.headers["Retry-After"]) > 0
+
+        # /readyz of every caller names authz.
+        for service in topology.layout.components:
+            if service == authz:
+                continue
+            ready = httpx.get(topology.url_of(service) + "/readyz", timeout=30)
+            assert_error(ready, 503, "not_ready")
+            assert "service:authz" in ready.json()["error"]["message"], (service, ready.text)
+            assert ready.headers["Retry-After"]
+
+        # Nothing else breaks: signed-in reads and writes, the CDN.
+        assert client.get(image["url"], auth=False).status_code == 200
+        assert client.get(image["url"], params={"w": 64, "format": "webp"}, auth=False).status_code == 200
+        client.expect(client.get(f"/api/v2/kanban/boards/{board['id']}"), 200)
+        client.expect(client.post(f"/api/v2/kanban/boards/{board['id']}/columns", json={"name": "Later"}), 201)
+        client.expect(client.get("/api/v2/upload/files"), 200)
+        client.expect(client.get("/api/v2/account/me"), 200)
+    finally:
+        topology.restart_server(authz)
+
+    # Everything recovers when it returns.
+    deadline = time.monotonic() + 30
+    while httpx.get(topology.url_of(topology.layout.owner("account")) + "/readyz", timeout=30).status_code != 200:
+        assert time.monotonic() < deadline, "account's /readyz did not recover"
+        time.sleep(0.5)
+    client.login(email, PASSWORD)
+    client.refresh()
+    client.expect(client.get(f"/api/v2/kanban/boards/{board['id']}"), 200)
+    assert_5xx(client, expected=2)
+
+
+def test_a_stalled_callee_hits_the_rpc_timeout_instead_of_hanging_a_thread(
+    topology: Topology, client: GauClient
+) -> None:
+    _split_only(topology)
+    email = new_email("slow")
+    sign_up(topology, client, email)
+    authz = topology.servers[topology.layout.owner("authz")]
+
+    authz.signal(signal.SIGSTOP)  # accepts connections (the kernel's backlog) but never answers
+    try:
+        started = time.monotonic()
+        login = client.post("/api/v2/account/login", json={"email": email, "password": PASSWORD}, auth=False)
+        elapsed = time.monotonic() - started
+        assert_error(login, 503, "service_unavailable")
+        assert login.headers["Retry-After"]
+        # One attempt (or one retry of an idempotent method) bounded by GAU_RPC_TIMEOUT, not the proxy's 60 s.
+        assert RPC_TIMEOUT <= elapsed < 2 * RPC_TIMEOUT + 3, elapsed
+        # The account process's threads are free again: it answers at once.
+        started = time.monotonic()
+        client.expect(client.get("/api/v2/account/me"), 200)
+        assert time.monotonic() - started < 2
+    finally:
+        authz.signal(signal.SIGCONT)
+    client.login(email, PASSWORD)
+    assert_5xx(client, expected=1)
+
+
+def test_topologies_are_described_by_the_chart() -> None:
+    """The split topology is values-split-full.yaml: one component per app."""
+    from tests.e2e.topology import layout
+
+    split = layout("split")
+    assert sorted(env["GAU_SERVED_APPS"] for env in split.components.values()) == sorted(
+        ["account", "authz", "cdn", "email", "kanban", "upload"]
+    )
+    for env in split.components.values():
+        assert len(env["GAU_SERVICE_URLS"].split(",")) == 5
+    assert len(layout("three").components) == 3
+    assert len(layout("monolith").components) == 1
