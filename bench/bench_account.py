@@ -3,7 +3,7 @@
 1. ``account_me``: authenticated ``GET /api/v2/account/me`` (bearer JWT verified in-process with the
    cached public key and one Redis read for revocation, then one PostgreSQL query for the user) against
    the foundation's bare Django view (``bench.views.bare_ping``). Same gunicorn configuration, same wrk
-   load, rounds interleaved. Target: >= 60% of the bare view's req/s.
+   load, rounds interleaved. Target (issue 11): >= 50% of the bare view's req/s.
 2. ``account_login``: ``POST /api/v2/account/login`` with the right password (Argon2 verification, the
    throttle's Redis reads, token issue through authz: session and refresh-token rows, a signed JWT)
    against a view that does only the Argon2 verification with the same hasher and parameters. Target:
@@ -24,7 +24,7 @@ if __package__ in (None, ""):
 from bench import lib
 from bench.account_views import PASSWORD
 
-ME_TARGET = 0.60
+ME_TARGET = 0.50
 LOGIN_TARGET = 0.85
 EMAIL = "bench-account@example.com"
 GUNICORN = {"workers": 1, "threads": 4, "worker_class": "gthread"}
@@ -99,7 +99,7 @@ def main() -> int:
 
         # Each request costs one Argon2 verification (~100 MB, tens to hundreds of ms): longer runs, few
         # connections, or a round holds too few requests for a stable rate.
-        login_seconds = max(10.0, 2 * lib.knob("duration", 6))
+        login_seconds = lib.knob("login_seconds", max(10.0, 2 * lib.knob("duration", 6)))
 
         def load(url: str) -> lib.WrkResult:
             return lib.run_wrk(url, duration=login_seconds, connections=login_connections, script=script, timeout_s=30)
