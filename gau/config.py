@@ -153,9 +153,15 @@ def _database(name: str, raw: str) -> dict[str, Any]:
     if db["ENGINE"].endswith("postgresql"):
         if not db.get("NAME"):
             raise ConfigError(name, "the URL names no database (postgres://user@host:5432/<name>)")
-        db["CONN_MAX_AGE"] = 60
-        db["CONN_HEALTH_CHECKS"] = True
-        db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        # Django's native psycopg pool (psycopg_pool): a request borrows an open connection and gives it
+        # back at its end. Replaces CONN_MAX_AGE + CONN_HEALTH_CHECKS, whose health check cost a round
+        # trip (SELECT 1) per request; the pool drops a connection returned broken and replaces
+        # connections after max_lifetime/max_idle. Pooling requires CONN_MAX_AGE = 0.
+        db["CONN_MAX_AGE"] = 0
+        db["CONN_HEALTH_CHECKS"] = False
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", 5)
+        options["pool"] = {"min_size": 1, "max_size": 16, "timeout": 10, "max_idle": 300}
     else:
         db.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     return db

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     #: How long a process keeps the JWKS in memory, and the least time between two forced re-fetches.
     "AUTHZ_JWKS_CACHE_SECONDS": 300,
     "AUTHZ_JWKS_MIN_REFETCH_SECONDS": 5,
+    #: Verified access tokens remembered per process (signature and claims are not re-checked until
+    #: their exp; revocation still is, on every request). 0 turns the cache off.
+    "AUTHZ_VERIFIED_TOKEN_CACHE_SIZE": 10_000,
     #: How long a process keeps the active signing key and the role -> permissions table, seconds.
     "AUTHZ_LOCAL_CACHE_SECONDS": 60,
     #: An API key's last_used_at is written at most this often, seconds.

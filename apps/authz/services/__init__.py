@@ -25,10 +25,11 @@ def clear_local_caches() -> None:
     """Forget this process's cached signing key, JWKS and role table (tests that truncate tables call this)."""
     from apps.authz import keys
     from apps.authz.services.rbac import role_permissions
-    from apps.authz.services.verifier import jwks_cache
+    from apps.authz.services.verifier import jwks_cache, verified_tokens
 
     keys.clear_cache()
     jwks_cache.clear()
+    verified_tokens.clear()
     role_permissions.clear()
 
 
