@@ -30,6 +30,7 @@ KNOWN_GAU_VARIABLES = frozenset(
         "GAU_RPC_TIMEOUT",
         "GAU_RPC_MAX_BODY",
         "GAU_RPC_VALIDATE_LOCAL",
+        "GAU_REVOCATION_SUBSCRIBE",
         "GAU_LOG_LEVEL",
         "GAU_LOG_FORMAT",
         "GAU_OTEL",
@@ -75,6 +76,8 @@ class Config:
     rpc_timeout: float
     rpc_max_body: int
     rpc_validate_local: bool
+    #: authz keeps the revoked-session set per process through a Redis subscription (apps/authz/revocation.py).
+    revocation_subscribe: bool
     public_base_url: str
     port: int
     log_level: str
@@ -328,6 +331,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         rpc_timeout=_float(env, "GAU_RPC_TIMEOUT", 5.0, low=0.1, high=120),
         rpc_max_body=_int(env, "GAU_RPC_MAX_BODY", DEFAULT_RPC_MAX_BODY, low=MiB, high=1024 * MiB),
         rpc_validate_local=_bool(env, "GAU_RPC_VALIDATE_LOCAL", debug),
+        revocation_subscribe=_bool(env, "GAU_REVOCATION_SUBSCRIBE", True),
         public_base_url=_http_url("PUBLIC_BASE_URL", public_base) if public_base else f"http://127.0.0.1:{port}",
         port=port,
         log_level=log_level,

@@ -117,6 +117,10 @@ if CONFIG.redis_url:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gau"}}
 
+# authz keeps the revoked-session set in each process through a Redis subscription (no round trip per
+# request; apps/authz/revocation.py). GAU_REVOCATION_SUBSCRIBE=false: one Redis GET per token check.
+AUTHZ_REVOCATION_SUBSCRIBE = CONFIG.revocation_subscribe
+
 # --- Celery ---------------------------------------------------------------------------------
 # With no broker, tasks run in-process (eagerly); callers enqueue with delay_on_commit, so they
 # still run only after the surrounding transaction commits.
@@ -244,6 +248,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["apps.authz.services.drf.ScopeRequired"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "gau.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "gau.api.negotiation.FastJsonNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "gau.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

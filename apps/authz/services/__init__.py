@@ -27,7 +27,10 @@ def clear_local_caches() -> None:
     from apps.authz.services.rbac import role_permissions
     from apps.authz.services.verifier import jwks_cache, verified_tokens
 
+    from apps.authz.revocation import reset_listeners
+
     keys.clear_cache()
+    reset_listeners()
     jwks_cache.clear()
     verified_tokens.clear()
     role_permissions.clear()
