@@ -24,6 +24,7 @@ verification fails closed (503) unless ``AUTHZ_REVOCATION_FAIL_OPEN`` is true.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -165,10 +166,8 @@ class RevocationListener:
                     last_ping = now
         finally:
             self._alive_until = 0.0
-            try:
+            with contextlib.suppress(Exception):  # closing a dead connection
                 pubsub.close()
-            except Exception:  # noqa: S110  # closing a dead connection
-                pass
 
 
 _listeners: dict[str, RevocationListener] = {}

@@ -24,10 +24,9 @@ authz_service = AuthzService.resolve()
 def clear_local_caches() -> None:
     """Forget this process's cached signing key, JWKS and role table (tests that truncate tables call this)."""
     from apps.authz import keys
+    from apps.authz.revocation import reset_listeners
     from apps.authz.services.rbac import role_permissions
     from apps.authz.services.verifier import jwks_cache, verified_tokens
-
-    from apps.authz.revocation import reset_listeners
 
     keys.clear_cache()
     reset_listeners()
