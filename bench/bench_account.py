@@ -123,9 +123,9 @@ def main() -> int:
         # me_peer: the same user and payload through simplejwt + ModelSerializer, same server settings.
         with lib.running("peer", settings="bench.settings_peer_me", env=env, **GUNICORN) as peer:
             peer_auth = {"Authorization": f"Bearer {peer_token(env)}"}
-            status, body = lib.http_get(peer.url + "/api/v2/peer/me", headers=peer_auth)
-            if status != 200 or json.loads(body)["email"] != EMAIL:
-                raise lib.BenchError(f"peer GET me answered {status}: {body[:300]!r}")
+            status, peer_me = lib.http_get(peer.url + "/api/v2/peer/me", headers=peer_auth)
+            if status != 200 or json.loads(peer_me)["email"] != EMAIL:
+                raise lib.BenchError(f"peer GET me answered {status}: {peer_me[:300]!r}")
             baseline, candidate = lib.interleave(
                 lambda: lib.run_wrk(peer.url + "/api/v2/peer/me", headers=peer_auth, server=peer),
                 lambda: lib.run_wrk(gau.url + "/api/v2/account/me", headers=auth, server=gau),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
@@ -77,25 +78,25 @@ def _skip(request: HttpRequest) -> bool:
 class PageSessionMiddleware(SessionMiddleware):
     """Django's SessionMiddleware, except on :data:`API_PREFIXES` (no ``request.session`` there)."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
         if _skip(request):
             return self.get_response(request)
-        return super().__call__(request)  # type: ignore[no-any-return]
+        return super().__call__(request)
 
 
 class PageAuthenticationMiddleware(AuthenticationMiddleware):
     """Django's AuthenticationMiddleware, except on :data:`API_PREFIXES` (DRF sets ``request.user``)."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
         if _skip(request):
             return self.get_response(request)
-        return super().__call__(request)  # type: ignore[no-any-return]
+        return super().__call__(request)
 
 
 class PageMessageMiddleware(MessageMiddleware):
     """Django's MessageMiddleware, except on :data:`API_PREFIXES`."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
         if _skip(request):
             return self.get_response(request)
-        return super().__call__(request)  # type: ignore[no-any-return]
+        return super().__call__(request)

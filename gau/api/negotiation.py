@@ -9,7 +9,7 @@ including the 406 for an Accept header nothing satisfies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -23,8 +23,9 @@ class FastJsonNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, skipped when the answer is obviously the view's first (JSON) renderer."""
 
     def select_renderer(
-        self, request: Request, renderers: Sequence[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> Any:
+        renderers = list(renderers)
         if renderers and format_suffix is None and self.settings.URL_FORMAT_OVERRIDE not in request.query_params:
             first = renderers[0]
             if first.media_type == "application/json" and request.META.get("HTTP_ACCEPT", "").strip() in _OBVIOUS:
