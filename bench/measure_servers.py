@@ -65,15 +65,21 @@ def main() -> int:
         other_server("granian", granian, gp, env) as gran,
         other_server("uvicorn", uvicorn, up, env) as uvi,
     ):
-        results = {}
         for other in (gran, uvi):
+
+            def candidate(o: lib.Server = other) -> lib.WrkResult:
+                return lib.run_wrk(o.url + PATH, server=o)
+
+            def warmup(o: lib.Server = other) -> None:
+                for server in (gunicorn, o):
+                    lib.run_wrk(server.url + PATH, duration=2)
+
             base, cand = lib.interleave(
                 lambda: lib.run_wrk(gunicorn.url + PATH, server=gunicorn),
-                lambda o=other: lib.run_wrk(o.url + PATH, server=o),
-                warmup=lambda o=other: [lib.run_wrk(s.url + PATH, duration=2) for s in (gunicorn, o)],
+                candidate,
+                warmup=warmup,
                 labels=("gunicorn", other.name),
             )
-            results[other.name] = (base, cand)
             print(
                 f"SERVER {other.name} vs gunicorn-gthread: {base.figures()}; {cand.figures()}; "
                 f"ratio={cand.requests_per_sec / base.requests_per_sec:.2f}",

@@ -34,10 +34,13 @@ pytestmark = pytest.mark.django_db
 )
 def test_session_auth_messages_run_for_pages_only(path: str, skipped: bool) -> None:
     seen: list[Any] = []
+
+    def view(request: Any) -> Any:
+        seen.append(request)
+        return _ok()
+
     chain = middleware.PageSessionMiddleware(
-        middleware.PageAuthenticationMiddleware(
-            middleware.PageMessageMiddleware(lambda request: seen.append(request) or _ok())
-        )
+        middleware.PageAuthenticationMiddleware(middleware.PageMessageMiddleware(view))
     )
     chain(RequestFactory().get(path))
     request = seen[0]
