@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import lib  # noqa: E402
 from tests.support import processes  # noqa: E402
 
 TARGET = 0.5
-N = int(os.environ.get("BENCH_EMAILS", "400"))
-ROUNDS = int(float(os.environ.get("BENCH_ROUNDS", "3")))
+N = int(lib.knob("emails", 400))
+ROUNDS = int(lib.knob("rounds", 3))
 #: One worker process: prefork with -c 1 (what production runs) or solo (BENCH_EMAIL_POOL=solo).
 POOL = os.environ.get("BENCH_EMAIL_POOL", "prefork")
 CONTEXT = {"display_name": "Ana", "verify_url": "/account/verify?token=abcdef0123456789"}
@@ -195,7 +196,7 @@ def main() -> None:
         processes.stop(sink)
     p, q = statistics.median(plains), statistics.median(pipes)
     print(
-        f"BENCH email: pipeline={q:.0f} emails/s plain_smtplib={p:.0f} emails/s n={N} rounds={ROUNDS} "
+        f"BENCH email: plain_smtplib={p:.0f} emails/s; pipeline={q:.0f} emails/s; n={N} rounds={ROUNDS} "
         f"rows_sent={sent} ratio={q / p:.2f} (target >= {TARGET:.2f})",
         flush=True,
     )

@@ -376,7 +376,7 @@ def pct(values: list[float], p: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_load")
-    smoke_default = os.environ.get("BENCH_LOAD_SMOKE", "") not in ("", "0", "false")
+    smoke_default = lib.smoke() or os.environ.get("BENCH_LOAD_SMOKE", "") not in ("", "0", "false")
     parser.add_argument("--smoke", action="store_true", default=smoke_default, help="8 clients for 12 s")
     parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_LOAD_CLIENTS", "0")) or None)
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_LOAD_DURATION", "0")) or None)

@@ -136,7 +136,8 @@ def main() -> int:
     print(
         lib.bench_line(
             "upload_memory",
-            f"1 GiB upload: worker peak RSS growth {growth:.1f} MiB (worst of {len(growths)}; limit {LIMIT_MIB} MiB);",
+            f"limit={LIMIT_MIB} MiB; growth={growth:.1f} MiB "
+            f"(worker peak RSS, {SIZE // MiB} MiB upload, worst of {len(growths)});",
             LIMIT_MIB / max(growth, 0.1),
             1.0,
         ),

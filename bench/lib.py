@@ -82,11 +82,32 @@ class BenchError(RuntimeError):
 # --- knobs --------------------------------------------------------------------------------------
 
 
+#: Knob values of a smoke run (``BENCH_SMOKE=1``): every benchmark runs end to end in seconds so CI keeps
+#: it runnable; the figures mean nothing and ``bench/run.py`` does not enforce ratios.
+SMOKE_KNOBS: dict[str, float] = {
+    "duration": 1,
+    "rounds": 1,
+    "warmup": 1,
+    "connections": 4,
+    "login_connections": 1,
+    "login_seconds": 1,
+    "kanban_tasks": 40,
+    "upload_mib": 8,
+    "upload_rounds": 1,
+    "emails": 20,
+}
+
+
+def smoke() -> bool:
+    """Whether this is a smoke run (``BENCH_SMOKE`` set to anything but empty/0/false)."""
+    return os.environ.get("BENCH_SMOKE", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def knob(name: str, default: float) -> float:
-    """A numeric ``BENCH_<NAME>`` variable, or ``default``."""
+    """A numeric ``BENCH_<NAME>`` variable, or its smoke value in a smoke run, or ``default``."""
     raw = os.environ.get(f"BENCH_{name.upper()}", "").strip()
     if not raw:
-        return default
+        return SMOKE_KNOBS.get(name, default) if smoke() else default
     try:
         return float(raw)
     except ValueError:

@@ -108,6 +108,7 @@ def run_one(script: Path, env: dict[str, str], timeout: float) -> Outcome:
     if timed_out.is_set():
         print(f"  | bench: {outcome.name} timed out after {timeout:.0f}s and was stopped", flush=True)
     outcome.seconds = time.monotonic() - started
+    print(f"bench: {outcome.name} finished in {outcome.seconds:.0f}s (exit {outcome.returncode})", flush=True)
     return outcome
 
 
@@ -145,20 +146,60 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: running {script.relative_to(ROOT)}", flush=True)
         outcomes.append(run_one(script, env, args.timeout))
 
-    print("\nSummary:")
+    smoke = lib.smoke()
+    print("\nSummary" + (" (smoke run: tiny durations, ratios not enforced)" if smoke else "") + ":")
     status = 0
+    rows: list[tuple[str, ...]] = []
     for outcome in outcomes:
         if outcome.returncode != 0 or not outcome.lines:
             why = f"exit {outcome.returncode}" if outcome.returncode != 0 else "no BENCH line"
-            print(f"FAILED {outcome.name}: {why} after {outcome.seconds:.0f}s")
+            rows.append((outcome.name, "-", f"FAILED ({why} after {outcome.seconds:.0f}s)", "-", "-", "FAILED"))
             status = 2
             continue
         below = outcome.below_target()
         for line in outcome.lines:
-            print(f"{line}{'  BELOW TARGET' if line in below else ''}")
-        if below and status == 0:
+            rows.append(table_row(line))
+        if below and status == 0 and not smoke:
             status = 1
+    print(format_table(rows))
     return status
+
+
+def table_row(line: str) -> tuple[str, ...]:
+    """(benchmark, baseline, ours, ratio, target, met) from a ``BENCH`` line.
+
+    The figures are ``<baseline>; <candidate>; ...`` (see ``lib.report``); a line with a single part (a
+    check rather than a comparison, e.g. ``load``) has no baseline column.
+    """
+    match = BENCH_LINE.match(line)
+    assert match is not None
+    name = match["name"]
+    figures = line[len(f"BENCH {name}: ") : line.rindex("ratio=")].strip()
+    parts = [part.strip() for part in figures.split(";") if part.strip()]
+    if len(parts) >= 2:
+        baseline, ours = _short(parts[0]), _short(parts[1])
+    else:
+        baseline, ours = "-", _short(parts[0] if parts else "", width=60)
+    ratio, target = float(match["ratio"]), float(match["target"])
+    return (name, baseline, ours, f"{ratio:.2f}", f">= {target:g}", "met" if ratio >= target else "MISSED")
+
+
+def _short(part: str, width: int = 38) -> str:
+    """``label=123 req/s (p50 ...)`` -> ``label=123 req/s``, at most ``width`` characters."""
+    head = part.split(" (", 1)[0].strip()
+    return head if len(head) <= width else head[: width - 1] + "…"
+
+
+def format_table(rows: list[tuple[str, ...]]) -> str:
+    """A plain-text table (also valid Markdown) of the summary rows."""
+    header = ("benchmark", "baseline", "ours", "ratio", "target", "met/missed")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |"
+
+    rule = "| " + " | ".join("-" * w for w in widths) + " |"
+    return "\n".join([fmt(header), rule, *(fmt(row) for row in rows)])
 
 
 if __name__ == "__main__":

@@ -26,3 +26,22 @@ def _close_old_connections(sender: object = None, **kwargs: object) -> None:
     # Not for eager tasks: they run inside the caller's request (and maybe its transaction).
     if not getattr(getattr(sender, "request", None), "is_eager", False):
         close_old_connections()
+
+
+# --- Forked worker processes and the connection pool ------------------------------------------
+# Database connections come from Django's psycopg pool (gau/config.py). A prefork child inherits the
+# parent's pool object and sockets: it must never use (or close) them, so it forgets them and opens
+# its own pool on first use.
+from celery.signals import worker_process_init  # noqa: E402
+
+
+@worker_process_init.connect
+def _forget_inherited_pools(**kwargs: object) -> None:
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None  # the parent's socket: dropped without a Terminate message
+    for conn in connections.all():
+        pools = getattr(type(conn), "_connection_pools", None)
+        if isinstance(pools, dict):
+            pools.clear()

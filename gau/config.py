@@ -30,6 +30,7 @@ KNOWN_GAU_VARIABLES = frozenset(
         "GAU_RPC_TIMEOUT",
         "GAU_RPC_MAX_BODY",
         "GAU_RPC_VALIDATE_LOCAL",
+        "GAU_REVOCATION_SUBSCRIBE",
         "GAU_LOG_LEVEL",
         "GAU_LOG_FORMAT",
         "GAU_OTEL",
@@ -75,6 +76,8 @@ class Config:
     rpc_timeout: float
     rpc_max_body: int
     rpc_validate_local: bool
+    #: authz keeps the revoked-session set per process through a Redis subscription (apps/authz/revocation.py).
+    revocation_subscribe: bool
     public_base_url: str
     port: int
     log_level: str
@@ -155,9 +158,15 @@ def _database(name: str, raw: str) -> dict[str, Any]:
     if db["ENGINE"].endswith("postgresql"):
         if not db.get("NAME"):
             raise ConfigError(name, "the URL names no database (postgres://user@host:5432/<name>)")
-        db["CONN_MAX_AGE"] = 60
-        db["CONN_HEALTH_CHECKS"] = True
-        db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        # Django's native psycopg pool (psycopg_pool): a request borrows an open connection and gives it
+        # back at its end. Replaces CONN_MAX_AGE + CONN_HEALTH_CHECKS, whose health check cost a round
+        # trip (SELECT 1) per request; the pool drops a connection returned broken and replaces
+        # connections after max_lifetime/max_idle. Pooling requires CONN_MAX_AGE = 0.
+        db["CONN_MAX_AGE"] = 0
+        db["CONN_HEALTH_CHECKS"] = False
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", 5)
+        options["pool"] = {"min_size": 1, "max_size": 16, "timeout": 10, "max_idle": 300}
     else:
         db.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     return db
@@ -324,6 +333,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         rpc_timeout=_float(env, "GAU_RPC_TIMEOUT", 5.0, low=0.1, high=120),
         rpc_max_body=_int(env, "GAU_RPC_MAX_BODY", DEFAULT_RPC_MAX_BODY, low=MiB, high=1024 * MiB),
         rpc_validate_local=_bool(env, "GAU_RPC_VALIDATE_LOCAL", debug),
+        revocation_subscribe=_bool(env, "GAU_REVOCATION_SUBSCRIBE", True),
         public_base_url=_http_url("PUBLIC_BASE_URL", public_base) if public_base else f"http://127.0.0.1:{port}",
         port=port,
         log_level=log_level,

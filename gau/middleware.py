@@ -1,10 +1,15 @@
-"""Middleware that keeps Django's own error pages (404, 405, 413, CSRF 403, 500) in the JSON error shape."""
+"""Middleware: Django's own error pages (404, 405, 413, CSRF 403, 500) in the JSON error shape, and the
+session/auth/messages middleware limited to the pages that use them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
@@ -56,3 +61,42 @@ class JsonErrorMiddleware:
                 retry_after=UNAVAILABLE_RETRY_AFTER,
             )
         return None
+
+
+# --- page-only middleware -----------------------------------------------------------------------
+#: Paths whose views never use Django sessions, ``request.user`` from the session or messages: the JSON
+#: API (DRF authenticates with bearer tokens and API keys only), internal RPC, the CDN, the JWKS and the
+#: health checks. Session, authentication and message middleware are skipped there (~10 % of an empty API
+#: request); the admin and the hosted account pages (``/verify-email``, ``/password/...``) keep them.
+API_PREFIXES = ("/api/v2/", "/internal/", "/images/", "/.well-known/", "/healthz", "/readyz")
+
+
+def _skip(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIXES)
+
+
+class PageSessionMiddleware(SessionMiddleware):
+    """Django's SessionMiddleware, except on :data:`API_PREFIXES` (no ``request.session`` there)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if _skip(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PageAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware, except on :data:`API_PREFIXES` (DRF sets ``request.user``)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if _skip(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware, except on :data:`API_PREFIXES`."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if _skip(request):
+            return self.get_response(request)
+        return super().__call__(request)

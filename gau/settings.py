@@ -63,11 +63,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gau.middleware.JsonErrorMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, auth and messages run for the admin and the hosted pages only, not for the JSON API
+    # (gau.middleware.API_PREFIXES): subclasses of Django's, so the admin's system checks still hold.
+    "gau.middleware.PageSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "gau.middleware.PageAuthenticationMiddleware",
+    "gau.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -114,6 +116,10 @@ if CONFIG.redis_url:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gau"}}
+
+# authz keeps the revoked-session set in each process through a Redis subscription (no round trip per
+# request; apps/authz/revocation.py). GAU_REVOCATION_SUBSCRIBE=false: one Redis GET per token check.
+AUTHZ_REVOCATION_SUBSCRIBE = CONFIG.revocation_subscribe
 
 # --- Celery ---------------------------------------------------------------------------------
 # With no broker, tasks run in-process (eagerly); callers enqueue with delay_on_commit, so they
@@ -269,6 +275,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["apps.authz.services.drf.ScopeRequired"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "gau.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "gau.api.negotiation.FastJsonNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "gau.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

@@ -16,6 +16,9 @@ TEST_DEFAULTS = {
     "PUBLIC_BASE_URL": "http://testserver",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
     "GAU_RPC_VALIDATE_LOCAL": "true",
+    # The suite checks revocation in the direct mode (one Redis GET, strictly immediate) by default;
+    # apps/authz/tests/test_revocation_subscription.py covers the subscribed mode production runs.
+    "GAU_REVOCATION_SUBSCRIBE": "false",
 }
 for _name, _value in TEST_DEFAULTS.items():
     os.environ.setdefault(_name, _value)

@@ -20,11 +20,21 @@ DEFAULTS: dict[str, Any] = {
     "AUTHZ_LEEWAY": 10,
     #: Cache alias holding the revoked-session set (Redis in production).
     "AUTHZ_REVOCATION_CACHE": "default",
+    #: Keep the revoked-session set in each process, current through a Redis subscription (no round trip
+    #: per request; see apps/authz/revocation.py). Only with a Redis cache; otherwise one GET per check.
+    "AUTHZ_REVOCATION_SUBSCRIBE": True,
+    #: The subscription pings Redis this often; the in-memory set is trusted only while a pong or a
+    #: message arrived within AUTHZ_REVOCATION_STALE_SECONDS (else: direct GET, failing closed).
+    "AUTHZ_REVOCATION_PING_SECONDS": 0.5,
+    "AUTHZ_REVOCATION_STALE_SECONDS": 1.5,
     #: What to do when that cache cannot be reached: False refuses bearer tokens with 503 (fail closed).
     "AUTHZ_REVOCATION_FAIL_OPEN": False,
     #: How long a process keeps the JWKS in memory, and the least time between two forced re-fetches.
     "AUTHZ_JWKS_CACHE_SECONDS": 300,
     "AUTHZ_JWKS_MIN_REFETCH_SECONDS": 5,
+    #: Verified access tokens remembered per process (signature and claims are not re-checked until
+    #: their exp; revocation still is, on every request). 0 turns the cache off.
+    "AUTHZ_VERIFIED_TOKEN_CACHE_SIZE": 10_000,
     #: How long a process keeps the active signing key and the role -> permissions table, seconds.
     "AUTHZ_LOCAL_CACHE_SECONDS": 60,
     #: An API key's last_used_at is written at most this often, seconds.

@@ -24,11 +24,14 @@ authz_service = AuthzService.resolve()
 def clear_local_caches() -> None:
     """Forget this process's cached signing key, JWKS and role table (tests that truncate tables call this)."""
     from apps.authz import keys
+    from apps.authz.revocation import reset_listeners
     from apps.authz.services.rbac import role_permissions
-    from apps.authz.services.verifier import jwks_cache
+    from apps.authz.services.verifier import jwks_cache, verified_tokens
 
     keys.clear_cache()
+    reset_listeners()
     jwks_cache.clear()
+    verified_tokens.clear()
     role_permissions.clear()
 
 
