@@ -13,6 +13,7 @@ from drf_spectacular.generators import SchemaGenerator
 MULTIPART_OPERATIONS = {
     ("post", "/api/v2/account/me/avatar"),
     ("post", "/api/v2/upload/files"),
+    ("post", "/api/v2/kanban/imports/trello"),
 }
 
 

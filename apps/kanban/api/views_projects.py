@@ -97,6 +97,8 @@ def _valid(serializer: Any, data: Any) -> dict[str, Any]:
 class ProjectListCreateApi(KanbanApiView):
     """The caller's projects (newest first, with the caller's role), or create one (the caller owns it)."""
 
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
+
     @extend_schema(operation_id="kanban_projects_list", responses={200: s.ProjectOutput(many=True), **errors(401, 403)})
     def get(self, request: Request) -> Response:
         paginator = CursorPagination()
@@ -152,6 +154,8 @@ def member_out(membership: Membership, names: dict[uuid.UUID, str]) -> dict[str,
 
 class MemberListApi(KanbanApiView):
     """The project's members, oldest first, with display names (one batched account call per page)."""
+
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
 
     @extend_schema(
         operation_id="kanban_members_list", responses={200: s.MemberOutput(many=True), **errors(401, 403, 404)}
@@ -221,6 +225,8 @@ class InvitationAcceptApi(KanbanApiView):
 
 class BoardListCreateApi(KanbanApiView):
     """The project's boards, oldest first (members), or create one (admins)."""
+
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
 
     @extend_schema(
         operation_id="kanban_boards_list", responses={200: s.BoardOutput(many=True), **errors(401, 403, 404)}
@@ -307,6 +313,8 @@ class ColumnDetailApi(KanbanApiView):
 
 class LabelListCreateApi(KanbanApiView):
     """The board's labels, oldest first (members), or create one (admins)."""
+
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
 
     @extend_schema(
         operation_id="kanban_labels_list", responses={200: s.LabelOutput(many=True), **errors(401, 403, 404)}

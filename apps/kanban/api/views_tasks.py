@@ -156,6 +156,8 @@ class BoardReadApi(KanbanApiView):
 class BoardTaskListCreateApi(KanbanApiView):
     """``GET/POST boards/{id}/tasks``: search the board's tasks, or create one."""
 
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
+
     @extend_schema(
         operation_id="kanban_tasks_list",
         parameters=[TaskListQuerySerializer, *PAGE],
@@ -324,6 +326,8 @@ class ChecklistItemApi(KanbanApiView):
 class CommentListCreateApi(KanbanApiView):
     """``GET/POST tasks/{id}/comments``."""
 
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
+
     @extend_schema(
         operation_id="kanban_comments_list",
         parameters=PAGE,
@@ -421,6 +425,8 @@ _ACTIVITY_DOC = "Newest first (cursor pagination): `{id, actor_id, verb, task_id
 class BoardActivityApi(KanbanApiView):
     """``GET boards/{id}/activity``."""
 
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
+
     @extend_schema(
         operation_id="kanban_board_activity_list",
         parameters=PAGE,
@@ -435,6 +441,8 @@ class BoardActivityApi(KanbanApiView):
 
 class TaskActivityApi(KanbanApiView):
     """``GET tasks/{id}/activity``."""
+
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
 
     @extend_schema(
         operation_id="kanban_task_activity_list",

@@ -75,6 +75,8 @@ def _valid(serializer: Any, data: Any) -> dict[str, Any]:
 class WebhookListCreateApi(KanbanApiView):
     """The project's webhooks (newest first), or create one; the secret is in the 201 response only."""
 
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
+
     @extend_schema(
         operation_id="kanban_webhooks_list", responses={200: s.WebhookOutput(many=True), **errors(401, 403, 404)}
     )
@@ -133,6 +135,8 @@ class WebhookPingApi(KanbanApiView):
 
 class DeliveryListApi(KanbanApiView):
     """The webhook's deliveries, newest first, each with every attempt (status, duration, excerpt, error)."""
+
+    pagination_class = CursorPagination  # documents the list as the paginated envelope it answers
 
     @extend_schema(
         operation_id="kanban_webhook_deliveries_list",
