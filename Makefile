@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-remote e2e lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
+.PHONY: run test test-remote bench-smoke e2e lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
 
 # A virtualenv with the runtime requirements, rebuilt when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -41,7 +41,11 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not bench" $(PYTEST_ARGS)
+
+## make bench-smoke: every benchmark end to end with tiny sizes (BENCH_SMOKE=1), no ratio enforced
+bench-smoke: $(VENV)/.installed-dev
+	$(VENV)/bin/pytest -m bench tests/test_bench_smoke.py $(PYTEST_ARGS)
 
 ## make test-remote: each app's tests with the apps it calls behind the signed RPC endpoint (a split)
 test-remote: $(VENV)/.installed-dev
