@@ -338,6 +338,32 @@ class StaffSignIn:
     mfa_token: str | None = None
 
 
+def _first_step(user: User, *, channel: str, ip: str, user_agent: str, device_id: str | None) -> StaffSignIn:
+    """After a good password: the verified-address rule, then the second factor (a pending step marked
+    for ``channel``) or the new-device notice."""
+    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerifiedError()
+    if mfa.is_enabled(user):
+        _, secret = token_issue(
+            user=user,
+            purpose=Purpose.MFA_LOGIN,
+            data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip, channel: True},
+        )
+        return StaffSignIn(mfa_token=secret)
+    note_device(user, device_id=device_id, user_agent=user_agent, ip=ip)
+    return StaffSignIn(user=user)
+
+
+def _code_step(*, mfa_token: str, code: str, ip: str, channel: str, staff: bool = False) -> User:
+    """A TOTP or recovery code for a pending step of ``channel``; the new-device notice; the user."""
+    row = _second_factor(mfa_token=mfa_token, code=code, ip=ip)
+    user, data = row.user, row.data
+    if not data.get(channel) or not user.is_active or (staff and not user.is_staff):
+        raise InvalidTokenError()
+    note_device(user, device_id=data.get("device_id"), user_agent=str(data.get("user_agent") or ""), ip=data.get("ip"))
+    return user
+
+
 def staff_sign_in(*, identifier: str, password: str, ip: str, user_agent: str, device_id: str | None) -> StaffSignIn:
     """The admin site's password step, under the API's rules: the same throttle and unlock email, the
     verified-address rule, the second factor when enabled and the new-device notice. Only staff get
@@ -345,27 +371,12 @@ def staff_sign_in(*, identifier: str, password: str, ip: str, user_agent: str, d
     user = check_password_sign_in(identifier=identifier, password=password, ip=ip)
     if not user.is_staff:
         raise InvalidCredentialsError()
-    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
-        raise EmailNotVerifiedError()
-    if mfa.is_enabled(user):
-        _, secret = token_issue(
-            user=user,
-            purpose=Purpose.MFA_LOGIN,
-            data={"device_id": device_id, "user_agent": user_agent[:512], "ip": ip, "staff": True},
-        )
-        return StaffSignIn(mfa_token=secret)
-    note_device(user, device_id=device_id, user_agent=user_agent, ip=ip)
-    return StaffSignIn(user=user)
+    return _first_step(user, channel="staff", ip=ip, user_agent=user_agent, device_id=device_id)
 
 
 def staff_sign_in_mfa(*, mfa_token: str, code: str, ip: str) -> User:
     """The admin site's second step: a TOTP or recovery code for the pending step; returns the user."""
-    row = _second_factor(mfa_token=mfa_token, code=code, ip=ip)
-    user, data = row.user, row.data
-    if not data.get("staff") or not user.is_staff or not user.is_active:
-        raise InvalidTokenError()
-    note_device(user, device_id=data.get("device_id"), user_agent=str(data.get("user_agent") or ""), ip=data.get("ip"))
-    return user
+    return _code_step(mfa_token=mfa_token, code=code, ip=ip, channel="staff", staff=True)
 
 
 def page_sign_in(*, identifier: str, password: str, ip: str, user_agent: str) -> StaffSignIn:
@@ -373,27 +384,12 @@ def page_sign_in(*, identifier: str, password: str, ip: str, user_agent: str) ->
     throttle and unlock email, the verified-address rule, the second factor when enabled and the
     new-device notice. Nothing is issued: the page acts once for the user it gets back."""
     user = check_password_sign_in(identifier=identifier, password=password, ip=ip)
-    if settings.ACCOUNT_REQUIRE_VERIFIED_EMAIL and not user.email_verified:
-        raise EmailNotVerifiedError()
-    if mfa.is_enabled(user):
-        _, secret = token_issue(
-            user=user,
-            purpose=Purpose.MFA_LOGIN,
-            data={"device_id": None, "user_agent": user_agent[:512], "ip": ip, "page": True},
-        )
-        return StaffSignIn(mfa_token=secret)
-    note_device(user, device_id=None, user_agent=user_agent, ip=ip)
-    return StaffSignIn(user=user)
+    return _first_step(user, channel="page", ip=ip, user_agent=user_agent, device_id=None)
 
 
 def page_sign_in_mfa(*, mfa_token: str, code: str, ip: str) -> User:
     """A hosted page's second step: a TOTP or recovery code for a pending page step; returns the user."""
-    row = _second_factor(mfa_token=mfa_token, code=code, ip=ip)
-    user, data = row.user, row.data
-    if not data.get("page") or not user.is_active:
-        raise InvalidTokenError()
-    note_device(user, device_id=None, user_agent=str(data.get("user_agent") or ""), ip=data.get("ip"))
-    return user
+    return _code_step(mfa_token=mfa_token, code=code, ip=ip, channel="page")
 
 
 def unlock(*, token: str) -> None:
