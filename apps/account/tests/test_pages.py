@@ -18,32 +18,11 @@ from apps.account.models import AccountToken, User
 from apps.account.tokens import token_issue
 from apps.authz.services import authz_service
 from apps.email.services import email_service
+from tests.support.pages import CSRF_RE, assert_page_headers, page_client
 
 from .conftest import PASSWORD
 
 P = AccountToken.Purpose
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def page_client() -> Client:
-    return Client(enforce_csrf_checks=True)
-
-
-def assert_page_headers(response: Any) -> None:
-    csp = response["Content-Security-Policy"]
-    assert "default-src 'none'" in csp
-    assert "script-src" not in csp
-    assert "'unsafe-inline'" not in csp
-    assert "frame-ancestors 'none'" in csp
-    assert "form-action 'self'" in csp
-    assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
-    assert "no-store" in response["Cache-Control"]
-    assert response["Content-Type"].startswith("text/html")
-    body = response.content.decode()
-    assert "<script" not in body
-    assert "style=" not in body
-    assert "<style" not in body
 
 
 def post_form(client: Client, url: str, data: dict[str, str], *, csrf_from: str = "", **headers: str) -> Any:

@@ -21,9 +21,9 @@ from apps.authz.services import authz_service
 from apps.kanban.models import Activity, Invitation, Membership, Role
 from apps.kanban.tests.factories_a import World, make_invitation, make_world
 from apps.kanban.tests.test_invitations import PASSWORD, real_user
+from tests.support.pages import CSRF_RE, assert_page_headers, page_client
 
 PAGE = "/kanban/invitations/accept"
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MFA_RE = re.compile(r'name="mfa_token" value="([^"]+)"')
 
 pytestmark = pytest.mark.django_db
@@ -33,26 +33,6 @@ pytestmark = pytest.mark.django_db
 def _clean_cache() -> None:
     """Sign-in throttle counters live in Redis: every test starts from none."""
     cache.clear()
-
-
-def page_client() -> Client:
-    return Client(enforce_csrf_checks=True)
-
-
-def assert_page_headers(response: Any) -> None:
-    csp = response["Content-Security-Policy"]
-    assert "default-src 'none'" in csp
-    assert "script-src" not in csp
-    assert "'unsafe-inline'" not in csp
-    assert "frame-ancestors 'none'" in csp
-    assert "form-action 'self'" in csp
-    assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
-    assert "no-store" in response["Cache-Control"]
-    assert response["Content-Type"].startswith("text/html")
-    body = response.content.decode()
-    assert "<script" not in body
-    assert "style=" not in body
 
 
 def outcome_of(response: Any) -> str:
