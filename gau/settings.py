@@ -387,3 +387,5 @@ CELERY_BEAT_SCHEDULE["kanban.scan_reminders"] = {"task": "kanban.scan_reminders"
 CELERY_BEAT_SCHEDULE["kanban.flush_notifications"] = {"task": "kanban.flush_notifications", "schedule": 60.0}
 #: None: guess (embedded scheduler thread only without a broker and in a server process); True/False force.
 KANBAN_EMBEDDED_SCHEDULER: bool | None = None
+#: Seconds a user's display name stays cached for board reads (apps/kanban/services/people.py); 0: off.
+KANBAN_NAME_CACHE_SECONDS = 60

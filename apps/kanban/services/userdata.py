@@ -38,7 +38,7 @@ from apps.kanban.models import (
     TaskWatch,
     Webhook,
 )
-from apps.kanban.services import changes
+from apps.kanban.services import changes, people
 from apps.kanban.services.projects import bump_project_boards, drop_member, project_purge
 
 #: Who takes over a project whose only owner leaves, in this order (oldest first within a role).
@@ -102,6 +102,7 @@ def delete_user_data(*, user_id: uuid.UUID) -> None:
         BoardWatch.objects.filter(user_id=user_id).delete()
         Notification.objects.filter(user_id=user_id).delete()
         NotificationPrefs.objects.filter(user_id=user_id).delete()
+    people.forget(user_id)
 
 
 def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:

@@ -149,5 +149,35 @@ def test_display_names_come_from_one_batched_account_call(team: Team, monkeypatc
     calls.clear()
     task_id = body["columns"][0]["tasks"][0]["id"]
     detail = team.viewer.client.get(f"{API}/tasks/{task_id}").json()
-    assert calls == [2]
+    assert calls == []  # the board read cached every name
     assert all(a["display_name"] in {"Olive", "Adam", "Mia", "Vic"} for a in detail["assignees"])
+
+
+def test_name_cache_off_asks_every_time_and_deletion_forgets_at_once(
+    team: Team, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from apps.account.services import account_service
+    from apps.kanban.services import people, userdata
+
+    local: Any = account_service.target()  # type: ignore[attr-defined]
+    real = local.get_users
+    calls: list[int] = []
+
+    def counting(*, user_ids: list[Any]) -> Any:
+        calls.append(len(user_ids))
+        return real(user_ids=user_ids)
+
+    monkeypatch.setattr(local, "get_users", counting)
+    settings.KANBAN_NAME_CACHE_SECONDS = 0
+    people.display_names([team.member.user_id])
+    people.display_names([team.member.user_id])
+    assert calls == [1, 1]
+
+    settings.KANBAN_NAME_CACHE_SECONDS = 60
+    calls.clear()
+    assert people.display_names([team.member.user_id]) == {team.member.user_id: "Mia"}
+    assert people.display_names([team.member.user_id]) == {team.member.user_id: "Mia"}
+    assert calls == [1]
+    userdata.delete_user_data(user_id=team.member.user_id)
+    people.display_names([team.member.user_id])
+    assert calls == [1, 1]  # forgotten: asked again, not served from the cache
