@@ -57,5 +57,6 @@ VOLUME ["/tmp", "/app/var/media", "/app/var/prometheus"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/healthz\", timeout=4)"]
 
-# sh -c so $PORT and friends are read at start; exec so gunicorn is PID 1 and gets SIGTERM.
-CMD ["sh", "-c", "exec gunicorn gau.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers ${WEB_CONCURRENCY} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --graceful-timeout ${GUNICORN_GRACEFUL_TIMEOUT} --keep-alive 5 --max-requests 5000 --max-requests-jitter 500 --access-logfile - --worker-tmp-dir /dev/shm"]
+# sh -c so $PORT and friends are read at start; exec so gunicorn is PID 1 and gets SIGTERM. No control
+# socket: it would go to $HOME/.gunicorn, on the read-only root filesystem.
+CMD ["sh", "-c", "exec gunicorn gau.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers ${WEB_CONCURRENCY} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --graceful-timeout ${GUNICORN_GRACEFUL_TIMEOUT} --keep-alive 5 --max-requests 5000 --max-requests-jitter 500 --access-logfile - --worker-tmp-dir /dev/shm --no-control-socket"]
