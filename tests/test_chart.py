@@ -247,6 +247,18 @@ def test_the_validation_is_strict() -> None:
         validate(monitor, KUBERNETES_VERSIONS[-1])
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_helm_lint_strict_finds_nothing_above_info(layout: str) -> None:
+    """``helm lint --strict`` (the same Go code as the binary) on each layout, with monitoring on."""
+    import helm_python
+
+    report = helm_python.lint(
+        str(CHART), with_monitoring(layout), strict=True, namespace=NAMESPACE, kube_version="1.37.0"
+    )
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] > 1] == []  # 1 is INFO ("icon is recommended")
+
+
 # --- values.schema.json ----------------------------------------------------------------------------------
 
 
