@@ -600,6 +600,28 @@ def test_web_pods_have_probes_on_the_health_endpoints(layout: str) -> None:
         assert all(probe["port"] == "http" for probe in probes.values())
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_replicas_are_spread_over_nodes(layout: str) -> None:
+    manifests = rendered(layout)
+    deployments = of_kind(manifests, "Deployment")
+    for name in [*web_deployments(manifests), f"{RELEASE}-worker"]:
+        template = deployments[name]["spec"]["template"]
+        (spread,) = template["spec"]["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "kubernetes.io/hostname"
+        assert spread["whenUnsatisfiable"] == "ScheduleAnyway", "preferred: a one-node cluster still schedules"
+        selected = [
+            n
+            for n, d in deployments.items()
+            if _selects(spread["labelSelector"], d["spec"]["template"]["metadata"]["labels"])
+        ]
+        assert selected == [name]
+    unspread = render({"topologySpreadConstraints": []})
+    assert all(
+        "topologySpreadConstraints" not in d["spec"]["template"]["spec"]
+        for d in of_kind(unspread, "Deployment").values()
+    )
+
+
 # --- metrics ----------------------------------------------------------------------------------------------
 
 

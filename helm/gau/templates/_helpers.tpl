@@ -309,3 +309,18 @@ spec:
       {{- include "gau.selectorLabels" (list $root (index . 2)) | nindent 6 }}
 {{- end }}
 {{- end -}}
+
+{{/* topologySpreadConstraints for a role's pods, each selecting that role's pods. Args: (list $ "role"). */}}
+{{- define "gau.topologySpread" -}}
+{{- $root := index . 0 -}}
+{{- $role := index . 1 -}}
+{{- with $root.Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- range . }}
+  - {{- toYaml . | nindent 4 }}
+    labelSelector:
+      matchLabels:
+        {{- include "gau.selectorLabels" (list $root $role) | nindent 8 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
