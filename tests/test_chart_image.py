@@ -8,14 +8,20 @@ The Dockerfile is parsed (ENV, WORKDIR, RUN, USER, VOLUME, HEALTHCHECK, CMD) and
 - "built": the build context (``.dockerignore`` applied) is copied to a directory standing in for
   ``/app``, and the build's collectstatic step runs there as written (``DEBUG=false``, the image's
   settings), with the runtime requirements of the shared virtualenv standing in for ``pip install``;
-- run: the image's exact CMD in a subprocess with the image's ENV (plus the runtime secrets the chart's
-  Secret gives: the test database, Redis, RabbitMQ), as the image's UID when the tests run as root;
-  ``/healthz`` and ``/readyz`` answer; the HEALTHCHECK command exits 0 against it, and non-zero once
-  SIGTERM has stopped it (gracefully, within gunicorn's graceful timeout).
+- run on a read-only root filesystem (a private mount namespace: ``/`` and ``/app`` read-only, the
+  VOLUME paths writable, a fresh tmpfs on ``/tmp``), as the chart runs it: the image's exact CMD with the
+  image's ENV plus the runtime secrets the chart's Secret gives (the test database, Redis, RabbitMQ) serves
+  ``/healthz`` and ``/readyz``; the HEALTHCHECK command exits 0 against it, and non-zero once SIGTERM has
+  stopped it (gracefully, within gunicorn's graceful timeout); the chart's worker, beat and migration
+  Job run with their rendered commands and environment. Nothing writes outside the volumes.
+
+The processes run as the current user, not the image's UID: the virtualenv's interpreter may live where
+that UID cannot read it (under /root here).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -26,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +42,7 @@ import pytest
 import yaml
 
 from tests.support import processes
-from tests.test_chart import WRITABLE_PATHS, of_kind, pod_templates, rendered
+from tests.test_chart import RELEASE, WRITABLE_PATHS, of_kind, pod_templates, rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -257,8 +263,8 @@ def _os_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built() -> Iterator[Built]:
-    top = Path(tempfile.mkdtemp(prefix="gau-image-"))
-    top.chmod(0o755)  # the image's user must reach /app
+    # Outside /tmp: the read-only root puts a tmpfs of its own over /tmp.
+    top = Path(tempfile.mkdtemp(prefix="gau-image-", dir="/var/tmp"))
     app = top / "app"
     try:
         copy_build_context(app)
@@ -294,6 +300,76 @@ def test_collectstatic_with_debug_off_collects_compressed_static_files(built: Bu
         assert built.path(image_path).is_dir(), image_path
 
 
+#: Run a command as the image would on the chart's read-only root filesystem: in a private mount namespace
+#: where / and the app directory are read-only, the VOLUME paths under /app are writable, /tmp is a fresh
+#: tmpfs and /dev/shm stays writable (as in a pod). Args: the app directory, its volumes, the command.
+_READ_ONLY_ROOT = """
+set -e
+app="$1"; volumes="$2"; shift 2
+mount --bind "$app" "$app"
+for volume in $volumes; do mount --bind "$app/$volume" "$app/$volume"; done
+mount -o remount,bind,ro "$app"
+mount -t tmpfs -o mode=1777,size=256m gau-tmp /tmp
+mount -o remount,bind,ro /
+cd "$app"
+exec "$@"
+"""
+
+
+@functools.cache
+def read_only_root_available() -> bool:
+    """Whether this machine lets the tests make mount namespaces (root with CAP_SYS_ADMIN)."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def on_read_only_root(app: Path, argv: list[str]) -> list[str]:
+    """``argv`` wrapped to run in ``app`` (the image's ``/app``) on a read-only root filesystem (see
+    :data:`_READ_ONLY_ROOT`); unwrapped when mount namespaces are not available here."""
+    if not read_only_root_available():
+        return argv
+    workdir = IMAGE.workdir.rstrip("/") + "/"
+    volumes = " ".join(v.removeprefix(workdir) for v in IMAGE.volumes if v.startswith(workdir))
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        _READ_ONLY_ROOT,
+        "sh",
+        str(app),
+        volumes,
+        *argv,
+    ]
+
+
+def runtime_secrets() -> dict[str, str]:
+    """What the chart's Secret holds, pointed at the test session's services (the test database)."""
+    from conftest import child_database_url
+    from gau.settings_test import TEST_DEFAULTS
+
+    return {
+        "SECRET_KEY": TEST_DEFAULTS["SECRET_KEY"],
+        "GAU_INTERNAL_KEYS": TEST_DEFAULTS["GAU_INTERNAL_KEYS"],
+        "DATABASE_URL": child_database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", TEST_DEFAULTS["REDIS_URL"]),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", TEST_DEFAULTS["CELERY_BROKER_URL"]),
+    }
+
+
+def start(argv: list[str], *, app: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            on_read_only_root(app, argv), cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    proc.log_path = log  # type: ignore[attr-defined]
+    return proc
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen[bytes]
@@ -301,42 +377,22 @@ class Server:
     env: dict[str, str]
     app: Path
     before: dict[str, tuple[int, int]]
+    log: Path
 
 
 @pytest.fixture(scope="module")
 def server(built: Built, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The image's CMD, as written, with the image's environment and the Secret's runtime settings."""
-    from conftest import child_database_url
-    from gau.settings_test import TEST_DEFAULTS
-
+    """The image's CMD, as written, with the image's environment and the Secret's runtime settings, on a
+    read-only root. ALLOWED_HOSTS stays the default (it must admit the HEALTHCHECK's 127.0.0.1)."""
     port = processes.free_port()
-    env = {
-        **_os_env(),
-        "HOME": str(built.app),  # the user's home directory is /app
-        "PORT": str(port),
-        # What the chart's Secret holds; ALLOWED_HOSTS stays the default (it must admit the HEALTHCHECK).
-        "SECRET_KEY": TEST_DEFAULTS["SECRET_KEY"],
-        "GAU_INTERNAL_KEYS": TEST_DEFAULTS["GAU_INTERNAL_KEYS"],
-        "DATABASE_URL": child_database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", TEST_DEFAULTS["REDIS_URL"]),
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", TEST_DEFAULTS["CELERY_BROKER_URL"]),
-    }
+    env = {**_os_env(), "HOME": str(built.app), "PORT": str(port), **runtime_secrets()}  # HOME: useradd's /app
     log = tmp_path_factory.mktemp("image") / "gunicorn.log"
     before = snapshot(built.app)
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            IMAGE.entrypoint + IMAGE.cmd,
-            cwd=built.app,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    proc.log_path = log  # type: ignore[attr-defined]
+    proc = start(IMAGE.entrypoint + IMAGE.cmd, app=built.app, env=env, log=log)
     url = f"http://127.0.0.1:{port}"
     try:
         processes.wait_until(lambda: processes.http_ready(f"{url}/healthz"), timeout=90, what="the image", proc=proc)
-        yield Server(proc, url, env, built.app, before)
+        yield Server(proc, url, env, built.app, before, log)
     finally:
         processes.stop(proc, timeout=40)
 
@@ -365,11 +421,11 @@ def test_the_image_command_serves_health_and_readiness(server: Server) -> None:
 
 @pytest.mark.django_db  # the server uses the test database (created for db tests only)
 def test_the_image_writes_nothing_outside_its_volumes(server: Server) -> None:
-    """The read-only root filesystem, as far as /app goes: after serving requests (static files, the media
-    storage check of /readyz), nothing under /app changed but the VOLUME paths. (The server runs as the
+    """After serving requests (static files, the media storage check of /readyz) on the read-only root,
+    nothing failed to write and nothing under /app changed but the VOLUME paths. (The server runs as the
     current user: the virtualenv's interpreter may live where the image's UID cannot read it.)"""
-    httpx.get(f"{server.url}/readyz", timeout=30)
-    httpx.get(f"{server.url}/static/pages/pages.css", timeout=10)
+    assert httpx.get(f"{server.url}/readyz", timeout=30).status_code == 200
+    assert httpx.get(f"{server.url}/static/pages/pages.css", timeout=10).status_code == 200
     workdir = IMAGE.workdir.rstrip("/") + "/"
     volumes = [server.app / path.removeprefix(workdir) for path in IMAGE.volumes if path.startswith(workdir)]
     assert len(volumes) == len(IMAGE.volumes) - 1  # all but /tmp
@@ -379,6 +435,25 @@ def test_the_image_writes_nothing_outside_its_volumes(server: Server) -> None:
         if server.before.get(name) != stat and not any((server.app / name).is_relative_to(v) for v in volumes)
     }
     assert not changed, f"written outside the image's volumes: {sorted(changed)}"
+    assert_read_only_root(server.proc.pid, server.app)
+    assert "Read-only file system" not in server.log.read_text(errors="replace")
+
+
+def assert_read_only_root(pid: int, app: Path) -> None:
+    """The process ``pid`` sees / and ``app`` read-only and the volumes writable (skips where this machine
+    cannot make mount namespaces; the snapshot checks above still apply)."""
+    if not read_only_root_available():
+        pytest.skip("no mount namespaces here (unshare): the read-only root is not enforced")
+    options = {}
+    for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines():
+        fields = line.split()
+        options[fields[4]] = set(fields[5].split(","))
+    assert "ro" in options["/"]
+    assert "ro" in options[str(app)]
+    assert "rw" in options[TMP]
+    for volume in IMAGE.volumes:
+        if volume != TMP:
+            assert "rw" in options[str(app / volume.removeprefix(IMAGE.workdir.rstrip("/") + "/"))], volume
 
 
 def healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -397,3 +472,109 @@ def test_the_healthcheck_passes_and_after_sigterm_the_server_drains_and_it_fails
     failed = healthcheck(server.env)
     assert failed.returncode != 0
     assert "Connection refused" in failed.stderr
+
+
+# --- the chart's other roles on the read-only root ---------------------------------------------------------
+
+
+def _rabbitmqctl(*args: str) -> bool:
+    binary = shutil.which("rabbitmqctl")
+    if binary is None:
+        return False
+    return subprocess.run([binary, *args], capture_output=True, check=False, timeout=60).returncode == 0
+
+
+@pytest.fixture
+def own_broker() -> Iterator[str]:
+    """CELERY_BROKER_URL on a RabbitMQ vhost of its own: beat's periodic tasks and the worker's consumers
+    stay away from the test session's queues."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from gau.settings_test import TEST_DEFAULTS
+
+    vhost = f"gau_image_{os.getpid()}_{time.monotonic_ns()}"
+    if not _rabbitmqctl("add_vhost", vhost):
+        pytest.skip("rabbitmqctl cannot make a vhost here")
+    url = os.environ.get("CELERY_BROKER_URL", TEST_DEFAULTS["CELERY_BROKER_URL"])
+    user = urlsplit(url).username or "guest"
+    try:
+        assert _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        yield urlunsplit(urlsplit(url)._replace(path="/" + vhost))
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+def role_process(role: str, built: Built, **env: str) -> tuple[list[str], dict[str, str]]:
+    """The rendered command and environment of a chart role's container (ConfigMap, Secret, container env
+    over the image's ENV), for the monolith."""
+    manifests = rendered("monolith")
+    (container,) = pod_templates(manifests)[role]["spec"]["containers"]
+    (config,) = of_kind(manifests, "ConfigMap").values()
+    full = {
+        **_os_env(),
+        "HOME": str(built.app),
+        **config["data"],
+        **runtime_secrets(),
+        **env,
+        **{item["name"]: str(item["value"]) for item in container["env"]},
+    }
+    return list(container["command"]) + list(container.get("args") or []), full
+
+
+def says(log: Path, text: str) -> Callable[[], bool]:
+    return lambda: text in log.read_text(errors="replace")
+
+
+def changed_outside_volumes(built: Built, before: dict[str, tuple[int, int]]) -> set[str]:
+    volumes = tuple(f"{v.removeprefix(IMAGE.workdir.rstrip('/') + '/')}/" for v in IMAGE.volumes if v != TMP)
+    return {
+        name for name, stat in snapshot(built.app).items() if before.get(name) != stat and not name.startswith(volumes)
+    }
+
+
+@pytest.mark.live
+@pytest.mark.django_db  # the roles use the test database (created for db tests only)
+def test_the_worker_and_beat_run_on_the_read_only_root(built: Built, own_broker: str, tmp_path: Path) -> None:
+    """The chart's worker and beat, their rendered commands and environment, from the image's /app on the
+    read-only root (beat writes its schedule to /tmp), together on a broker vhost of their own; both stop
+    cleanly on SIGTERM."""
+    before = snapshot(built.app)
+    started: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    try:
+        for role in ("worker", "beat"):
+            argv, env = role_process(f"Deployment/{RELEASE}-{role}", built, CELERY_BROKER_URL=own_broker)
+            log = tmp_path / f"{role}.log"
+            started[role] = (start(argv, app=built.app, env=env, log=log), log)
+        for role, ready in (("worker", "ready."), ("beat", "beat: Starting...")):
+            proc, log = started[role]
+            processes.wait_until(says(log, ready), timeout=90, what=role, proc=proc)
+        time.sleep(1)  # beat stores its schedule, the worker's pool settles
+        for proc, log in started.values():
+            assert proc.poll() is None, log.read_text(errors="replace")
+            assert_read_only_root(proc.pid, built.app)
+    finally:
+        for proc, _ in started.values():
+            processes.stop(proc, timeout=20)
+    for role, (proc, log) in started.items():
+        output = log.read_text(errors="replace")
+        assert proc.returncode == 0, f"{role}: {output[-3000:]}"
+        assert "Read-only file system" not in output, role
+    assert not changed_outside_volumes(built, before)
+
+
+@pytest.mark.live
+@pytest.mark.django_db  # the Job uses the test database (created for db tests only)
+def test_the_migration_job_runs_on_the_read_only_root(built: Built, tmp_path: Path) -> None:
+    argv, env = role_process(f"Job/{RELEASE}-migrate", built)
+    assert argv == ["python", "manage.py", "migrate", "--noinput"]
+    before = snapshot(built.app)
+    log = tmp_path / "migrate.log"
+    proc = start(argv, app=built.app, env=env, log=log)
+    try:
+        assert proc.wait(timeout=180) == 0, log.read_text(errors="replace")[-3000:]
+    finally:
+        processes.stop(proc)
+    output = log.read_text(errors="replace")
+    assert "No migrations to apply." in output
+    assert "Read-only file system" not in output
+    assert not changed_outside_volumes(built, before)
