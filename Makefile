@@ -68,7 +68,8 @@ e2e: $(VENV)/.installed-dev
 ## OpenAPI schemas (offline), its production features, and the Dockerfile checked and run (make test runs these too)
 chart: $(VENV)/.installed-dev
 	$(PY) -m tests.support.services
-	$(VENV)/bin/pytest -p no:cacheprovider tests/test_chart.py tests/test_chart_image.py tests/test_deploy_files.py $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -p no:cacheprovider tests/test_chart.py tests/test_chart_image.py tests/test_deploy_files.py \
+		tests/e2e/test_topologies.py::test_topologies_are_described_by_the_chart $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
