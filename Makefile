@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-remote bench-smoke e2e lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
+.PHONY: run test test-remote bench-smoke e2e chart lint typecheck contracts pytest fuzz bench install install-dev worker beat migrate clean
 
 # A virtualenv with the runtime requirements, rebuilt when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
@@ -63,6 +63,13 @@ e2e: $(VENV)/.installed-dev
 	$(PY) -m tests.support.services
 	$(PY) -m tests.support.nginx --install
 	E2E_TOPOLOGY=$(TOPOLOGY) $(VENV)/bin/pytest -p no:cacheprovider tests/e2e/test_topologies.py $(PYTEST_ARGS)
+
+## make chart: the Helm chart's three layouts rendered by Helm's engine and validated against the Kubernetes
+## OpenAPI schemas (offline), its production features, and the Dockerfile checked and run (make test runs these too)
+chart: $(VENV)/.installed-dev
+	$(PY) -m tests.support.services
+	$(VENV)/bin/pytest -p no:cacheprovider tests/test_chart.py tests/test_chart_image.py tests/test_deploy_files.py \
+		tests/e2e/test_topologies.py::test_topologies_are_described_by_the_chart $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

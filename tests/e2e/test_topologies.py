@@ -365,15 +365,55 @@ def test_a_stalled_callee_hits_the_rpc_timeout_instead_of_hanging_a_thread(
     assert_5xx(client, expected=1)
 
 
-def test_topologies_are_described_by_the_chart() -> None:
-    """The split topology is values-split-full.yaml: one component per app."""
-    from tests.e2e.topology import layout
+#: The layouts the issue and the chart's README describe, written out independently of the values files:
+#: Service -> the apps its process serves, and the component the worker (and /admin/, docs, static) use.
+EXPECTED_LAYOUTS: dict[str, tuple[dict[str, set[str]], str, str]] = {
+    "monolith": (
+        {"gau-monolith": {"account", "authz", "cdn", "upload", "kanban", "email"}},
+        "gau-monolith",
+        "gau-monolith",
+    ),
+    "three": (
+        {"gau-identity": {"account", "authz"}, "gau-media": {"upload", "cdn"}, "gau-core": {"kanban", "email"}},
+        "gau-core",
+        "gau-core",
+    ),
+    "split": (
+        {f"gau-{app}": {app} for app in ("account", "authz", "cdn", "upload", "kanban", "email")},
+        "gau-email",
+        "gau-account",
+    ),
+}
 
-    split = layout("split")
-    assert sorted(env["GAU_SERVED_APPS"] for env in split.components.values()) == sorted(
-        ["account", "authz", "cdn", "email", "kanban", "upload"]
-    )
-    for env in split.components.values():
-        assert len(env["GAU_SERVICE_URLS"].split(",")) == 5
-    assert len(layout("three").components) == 3
-    assert len(layout("monolith").components) == 1
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_LAYOUTS))
+def test_topologies_are_described_by_the_chart(name: str) -> None:
+    """What each topology runs (processes, what they serve and call, the worker, the proxy's routes) is
+    the layout its values file renders, and that is the layout written out above: the fully split
+    topology is values-split-full.yaml, one component per app, calling the five others over HTTP."""
+    import yaml
+
+    from tests.e2e.topology import CHART, layout
+
+    assert TOPOLOGIES == {"monolith": None, "three": "values-split.yaml", "split": "values-split-full.yaml"}
+    served, worker_of, default = EXPECTED_LAYOUTS[name]
+    rendered = layout(name)
+    owner = {app: service for service, apps in served.items() for app in apps}
+    assert {service: set(env["GAU_SERVED_APPS"].split(",")) for service, env in rendered.components.items()} == served
+    for service, env in rendered.components.items():
+        calls = dict(item.split("=", 1) for item in env["GAU_SERVICE_URLS"].split(",") if item)
+        assert calls == {app: f"http://{owner[app]}:8000" for app in owner if owner[app] != service}, service
+        assert {rendered.owner(app) for app in served[service]} == {service}
+    assert rendered.worker_env == rendered.components[worker_of]
+    assert rendered.worker_args[:3] == ["celery", "-A", "gau"]
+    assert rendered.worker_args[rendered.worker_args.index("-Q") + 1] == "default,email"
+    # The routes: each app's API and root paths to the process serving it, the shared paths to the
+    # default component, nothing else (nothing under /internal/).
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    expected = {Route(f"/api/v2/{app}/", "Prefix", service) for app, service in owner.items()}
+    expected |= {Route(path, "Prefix", owner[app]) for app, paths in defaults["appRootPaths"].items() for path in paths}
+    expected |= {Route(path, "Prefix", default) for path in defaults["ingress"]["sharedPaths"]}
+    assert set(rendered.routes) == expected
+    assert len(rendered.routes) == len(expected)
+    assert not [route for route in rendered.routes if route.path.startswith("/internal")]
+    assert {upstream for _, upstream in nginx_locations(rendered.routes)} == set(served)

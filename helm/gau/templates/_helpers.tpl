@@ -182,6 +182,145 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 volumes:
-  - name: tmp
-    emptyDir: {}
+  {{- range $name, $path := fromYaml (include "gau.writablePaths" .) }}
+  {{- $volume := get $.Values.writableVolumes $name | default dict }}
+  - name: {{ $name }}
+    emptyDir:
+      {{- with $volume.medium }}
+      medium: {{ . }}
+      {{- end }}
+      {{- with $volume.sizeLimit }}
+      sizeLimit: {{ . }}
+      {{- end }}
+  {{- end }}
+{{- end -}}
+
+{{/*
+The paths a Gau container writes, as YAML {volume: mountPath}: the root filesystem is read-only and
+each of these is an emptyDir. They are the Dockerfile's VOLUME list (tests/test_chart_image.py).
+*/}}
+{{- define "gau.writablePaths" -}}
+tmp: /tmp
+media: /app/var/media
+prometheus: /app/var/prometheus
+{{- end -}}
+
+{{/* volumeMounts of every Gau container: the writable paths. */}}
+{{- define "gau.volumeMounts" -}}
+volumeMounts:
+  {{- range $name, $path := fromYaml (include "gau.writablePaths" .) }}
+  - name: {{ $name }}
+    mountPath: {{ $path }}
+  {{- end }}
+{{- end -}}
+
+{{/*
+A component's effective autoscaling settings: the top-level `autoscaling` with the component's own keys
+over it, as YAML. Args: (list $ "component").
+*/}}
+{{- define "gau.autoscaling" -}}
+{{- $root := index . 0 -}}
+{{- $component := get $root.Values.components (index . 1) -}}
+{{- toYaml (mergeOverwrite (deepCopy $root.Values.autoscaling) ($component.autoscaling | default dict)) -}}
+{{- end -}}
+
+{{/*
+A HorizontalPodAutoscaler (autoscaling/v2) for a Deployment. Args: (list $ "deployment-name" "role" settings
+resources "where"). Fails when it would scale on CPU (or memory) without a request to measure against.
+*/}}
+{{- define "gau.hpa" -}}
+{{- $root := index . 0 -}}
+{{- $target := index . 1 -}}
+{{- $role := index . 2 -}}
+{{- $hpa := index . 3 -}}
+{{- $resources := index . 4 | default dict -}}
+{{- $where := index . 5 -}}
+{{- $requests := $resources.requests | default dict -}}
+{{- if gt (int $hpa.minReplicas) (int $hpa.maxReplicas) -}}
+{{- fail (printf "%s.autoscaling: minReplicas %v is above maxReplicas %v" $where $hpa.minReplicas $hpa.maxReplicas) -}}
+{{- end -}}
+{{- if not (or $hpa.targetCPUUtilizationPercentage $hpa.targetMemoryUtilizationPercentage) -}}
+{{- fail (printf "%s.autoscaling: set targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" $where) -}}
+{{- end -}}
+{{- if and $hpa.targetCPUUtilizationPercentage (not $requests.cpu) -}}
+{{- fail (printf "%s: autoscaling on CPU needs resources.requests.cpu" $where) -}}
+{{- end -}}
+{{- if and $hpa.targetMemoryUtilizationPercentage (not $requests.memory) -}}
+{{- fail (printf "%s: autoscaling on memory needs resources.requests.memory" $where) -}}
+{{- end -}}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $target }}
+  labels:
+    {{- include "gau.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ $role }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $target }}
+  minReplicas: {{ $hpa.minReplicas }}
+  maxReplicas: {{ $hpa.maxReplicas }}
+  metrics:
+    {{- with $hpa.targetCPUUtilizationPercentage }}
+    - type: Resource
+      resource:
+        name: cpu
+        target: {type: Utilization, averageUtilization: {{ . }}}
+    {{- end }}
+    {{- with $hpa.targetMemoryUtilizationPercentage }}
+    - type: Resource
+      resource:
+        name: memory
+        target: {type: Utilization, averageUtilization: {{ . }}}
+    {{- end }}
+  {{- with $hpa.behavior }}
+  behavior:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/*
+A PodDisruptionBudget for a role's pods when `enabled` is true, or "auto" and the minimum replica count is
+above 1. Args: (list $ "name" "role" settings minReplicas).
+*/}}
+{{- define "gau.pdb" -}}
+{{- $root := index . 0 -}}
+{{- $pdb := index . 3 -}}
+{{- $min := int (index . 4) -}}
+{{- $enabled := $pdb.enabled -}}
+{{- if or (eq (toString $enabled) "true") (and (eq (toString $enabled) "auto") (gt $min 1)) }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ index . 1 }}
+  labels:
+    {{- include "gau.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ index . 2 }}
+spec:
+  {{- if hasKey $pdb "minAvailable" }}
+  minAvailable: {{ $pdb.minAvailable }}
+  {{- else }}
+  maxUnavailable: {{ $pdb.maxUnavailable | default 1 }}
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "gau.selectorLabels" (list $root (index . 2)) | nindent 6 }}
+{{- end }}
+{{- end -}}
+
+{{/* topologySpreadConstraints for a role's pods, each selecting that role's pods. Args: (list $ "role"). */}}
+{{- define "gau.topologySpread" -}}
+{{- $root := index . 0 -}}
+{{- $role := index . 1 -}}
+{{- with $root.Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- range . }}
+  - {{- toYaml . | nindent 4 }}
+    labelSelector:
+      matchLabels:
+        {{- include "gau.selectorLabels" (list $root $role) | nindent 8 }}
+  {{- end }}
+{{- end }}
 {{- end -}}
