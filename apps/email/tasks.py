@@ -23,10 +23,15 @@ from django.core.cache import cache
 from apps.email import delivery
 from gau.tasks import OutboxTask
 
-#: Cache key of the "a drain is pending" flag, and its lifetime: an extra drain after it expires is
-#: harmless (it finds nothing to do); a flag that outlived its drain only delays rows until then.
-DRAIN_FLAG = "email:drain-pending"
+#: Lifetime of the "a drain is pending" flag: an extra drain after it expires is harmless (it finds
+#: nothing to do); a flag that outlived its drain only delays rows until then.
 DRAIN_FLAG_TTL = 10
+
+
+def drain_flag() -> str:
+    """The flag's cache key: one per outbox (database), so processes on other databases sharing the
+    Redis (a test run beside a benchmark) never hold each other's drains back."""
+    return f"email:drain-pending:{settings.DATABASES['default'].get('NAME', '')}"
 
 
 @shared_task(
@@ -57,7 +62,7 @@ def deliver(self: Task, email_id: str) -> str:  # type: ignore[type-arg]
 def drain(self: Task) -> dict[str, int]:  # type: ignore[type-arg]
     """Send one batch of due queued rows (see :func:`apps.email.delivery.drain`)."""
     with contextlib.suppress(Exception):  # Redis away: the flag expires on its own
-        cache.delete(DRAIN_FLAG)
+        cache.delete(drain_flag())
     delivery_info: Any = self.request.delivery_info or {}
     return delivery.drain(redelivered=bool(delivery_info.get("redelivered")))
 
@@ -82,9 +87,9 @@ def request_drain() -> None:
     """Make sure a drain starts after now: publish one unless one is already pending (see the module
     docstring). Called after the commit of a fresh email; never raises."""
     try:
-        first = bool(cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_TTL))
+        first = bool(cache.add(drain_flag(), 1, timeout=DRAIN_FLAG_TTL))
     except Exception:  # Redis away: publish every time (coalescing is only an optimisation)
         first = True
     if first and drain.apply_async_safely() is None:
         with contextlib.suppress(Exception):  # the publish failed: let the next commit try again
-            cache.delete(DRAIN_FLAG)
+            cache.delete(drain_flag())

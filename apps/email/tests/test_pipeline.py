@@ -249,3 +249,19 @@ def test_worker_killed_mid_batch_delivers_every_row_exactly_once(fast_worker, sm
         assert row.possible_duplicate is False
     time.sleep(3)
     assert sorted(m["To"] for m in smtp.messages()) == [f"batch{i}@example.com" for i in range(3)]
+
+
+def test_a_server_without_pipelining_gets_one_command_at_a_time(fast_worker, smtp) -> None:
+    """The envelope is pipelined only when the server advertises PIPELINING; without it, the same
+    outcomes: delivery, and a refused recipient failed and suppressed."""
+    smtp.pipelining(False)
+    fast_worker.restart(**FAST)  # a fresh SMTP connection, which reads the server's EHLO again
+    smtp.reject("ina@example.com")
+    with transaction.atomic():
+        sent = email_service.send(template="account/verify_email", to="hal@example.com", context=VERIFY)
+        refused = email_service.send(template="account/verify_email", to="ina@example.com", context=VERIFY)
+    [message] = smtp.wait_for(1)
+    assert message["To"] == "hal@example.com"
+    assert "queued as" in wait_status(sent, Status.SENT).smtp_response
+    assert "550" in wait_status(refused, Status.FAILED).last_error
+    assert Suppression.objects.filter(address="ina@example.com").exists()
