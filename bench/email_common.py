@@ -115,6 +115,26 @@ def purge(*queues: str) -> None:
                 conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
 
+def backlog(queue: str) -> int:
+    """Messages ready in ``queue`` (not counting the one a worker holds)."""
+    from gau.celery import app
+
+    with app.connection_for_write() as conn:
+        try:
+            return int(conn.default_channel.queue_declare(queue, passive=True).message_count)  # type: ignore[attr-defined]
+        except Exception:  # not declared (yet): nothing waiting
+            return 0
+
+
+def wait_idle(queue: str, *, timeout: float = ROUND_TIMEOUT) -> float:
+    """Wait (untimed by the caller) until ``queue`` is empty, so a side's leftover tasks never run during
+    the other side's round; return the seconds it took."""
+    started = time.monotonic()
+    while backlog(queue) > 0 and time.monotonic() - started < timeout:
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
 def count(maildir: Path) -> int:
     # os.scandir, not Path.glob: this runs in a polling loop on the same cores as the worker.
     with os.scandir(maildir) as entries:
