@@ -240,6 +240,7 @@ EMAIL_OUTBOX_INTS = {
     "SWEEP_INTERVAL": (1, 86400),
     "SUPPRESSION_DAYS": (1, 3650),
     "BATCH_SIZE": (1, 1000),
+    "SEND_THREADS": (1, 32),
 }
 
 

@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "SUPPRESSION_DAYS": 30,
     # Rows one ``email.drain`` task claims at once and sends over one SMTP connection.
     "BATCH_SIZE": 50,
+    # Threads a drain sends its batch with, each over its own SMTP connection (and database connection).
+    "SEND_THREADS": 4,
 }
 
 
@@ -38,6 +40,7 @@ class OutboxConf:
     sweep_interval: int
     suppression_days: int
     batch_size: int
+    send_threads: int
 
 
 def get() -> OutboxConf:
@@ -53,4 +56,5 @@ def get() -> OutboxConf:
         sweep_interval=int(raw["SWEEP_INTERVAL"]),
         suppression_days=int(raw["SUPPRESSION_DAYS"]),
         batch_size=max(1, int(raw["BATCH_SIZE"])),
+        send_threads=max(1, int(raw["SEND_THREADS"])),
     )

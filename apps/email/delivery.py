@@ -5,8 +5,10 @@ Called by the ``email.deliver`` task (see tasks.py); the guarantees are describe
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import logging
+import os
 import random
 import time
 import uuid
@@ -15,7 +17,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Exists, F, Field, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -23,7 +25,7 @@ from django.utils import timezone
 from apps.email import catalog, conf, selectors
 from apps.email.models import OutboundEmail, Suppression
 from apps.email.rendering import Rendered, RenderError, render
-from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, mailer
+from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, current_mailer
 
 logger = logging.getLogger("apps.email")
 Status = OutboundEmail.Status
@@ -220,8 +222,9 @@ BATCH_BUDGET = 30.0
 
 def drain(*, redelivered: bool = False) -> dict[str, int]:
     """One batch: claim up to ``EMAIL_BATCH_SIZE`` due ``queued`` rows in one statement (one commit) and
-    send them one after the other over the process's SMTP connection, each with its own dot marker and
-    outcome, exactly as :func:`deliver` does for one row. Returns the count of each outcome.
+    send them in ``EMAIL_SEND_THREADS`` lanes (threads of this process, each with its own SMTP and
+    database connection, kept between drains), each lane one message after the other with its own dot
+    marker and outcome, exactly as :func:`deliver` does for one row. Returns the count of each outcome.
 
     A full batch publishes another drain first (more rows are probably waiting; another worker process
     can take them). ``redelivered``: this drain's message was redelivered (its worker died), so rows it
@@ -238,18 +241,53 @@ def drain(*, redelivered: bool = False) -> dict[str, int]:
     batch = _claim_batch(token, now=now, limit=settings_.batch_size)
     if len(batch) >= settings_.batch_size:
         _publish_drain()
+    threads = min(settings_.send_threads, len(batch))
+    if threads <= 1:
+        return _send_lane(batch, token, now=now, started=started, own_thread=False)
+    # Round-robin lanes, one per thread, each with its own SMTP and database connection; every message
+    # still goes through _attempt (its own dot marker before its own dot).
+    lanes = [batch[i::threads] for i in range(threads)]
+    futures = [
+        _executor(threads).submit(_send_lane, lane, token, now=now, started=started, own_thread=True) for lane in lanes
+    ]
+    concurrent.futures.wait(futures)
     outcomes: dict[str, int] = {}
-    for index, (row, suppressed) in enumerate(batch):
-        if time.monotonic() - started > BATCH_BUDGET:
-            released = _release([r for r, _ in batch[index:]], token)
-            outcomes["released"] = released
-            _publish_drain()
-            break
-        if suppressed:
-            outcome = _mark_suppressed(row, token, now=now, started=time.monotonic())
-        else:
-            outcome = _attempt(row, token, now=now, started=time.monotonic(), eager=False)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for future in futures:
+        for outcome, n in future.result().items():  # re-raises a lane's unexpected error
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+    return outcomes
+
+
+_EXECUTOR: list[Any] = []  # [pid, ThreadPoolExecutor]: one per process (a forked child makes its own)
+
+
+def _executor(threads: int) -> concurrent.futures.ThreadPoolExecutor:
+    if not _EXECUTOR or _EXECUTOR[0] != os.getpid() or _EXECUTOR[1]._max_workers < threads:
+        _EXECUTOR[:] = [os.getpid(), concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="email-send")]
+    return cast("concurrent.futures.ThreadPoolExecutor", _EXECUTOR[1])
+
+
+def _send_lane(
+    lane: list[tuple[OutboundEmail, bool]], token: uuid.UUID, *, now: datetime, started: float, own_thread: bool
+) -> dict[str, int]:
+    """Attempt the claimed rows of ``lane`` one after the other (see :func:`drain`)."""
+    if own_thread:
+        close_old_connections()  # like a task's prerun: drop a broken or expired connection
+    outcomes: dict[str, int] = {}
+    try:
+        for index, (row, suppressed) in enumerate(lane):
+            if time.monotonic() - started > BATCH_BUDGET:
+                outcomes["released"] = _release([r for r, _ in lane[index:]], token)
+                _publish_drain()
+                break
+            if suppressed:
+                outcome = _mark_suppressed(row, token, now=now, started=time.monotonic())
+            else:
+                outcome = _attempt(row, token, now=now, started=time.monotonic(), eager=False)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    finally:
+        if own_thread:
+            close_old_connections()
     return outcomes
 
 
@@ -372,7 +410,7 @@ def _attempt(row: OutboundEmail, token: uuid.UUID, *, now: datetime, started: fl
         return _update_owned(row.pk, token, {"dot_sent": True}, sending_only=True)
 
     try:
-        reply = mailer.send(build_message(row, rendered), before_dot=before_dot)
+        reply = current_mailer().send(build_message(row, rendered), before_dot=before_dot)
     except LeaseLost:
         _log(row, "lease-lost", started=started, level=logging.WARNING)
         return "lease-lost"

@@ -70,19 +70,21 @@ def _prep_address(backend: SmtpBackend, address: str) -> str:
     address with ``email.headerregistry``, ~0.2 ms), anything else through ``prep_address``."""
     if mime.PLAIN_ADDRESS.fullmatch(address):
         return address
-    if address == _sender_cache[0]:  # the sender: the same "Name <addr>" on every message
-        return _sender_cache[1]
+    cached_address, cached = _sender_cache[0]  # one tuple: read and replaced atomically across threads
+    if address == cached_address:  # the sender: the same "Name <addr>" on every message
+        return cached
     prepared = str(backend.prep_address(address))
-    _sender_cache[:] = [address, prepared]
+    _sender_cache[0] = (address, prepared)
     return prepared
 
 
 #: The last non-plain address prepared and its envelope form (in practice DEFAULT_FROM_EMAIL).
-_sender_cache: list[str] = ["", ""]
+_sender_cache: list[tuple[str, str]] = [("", "")]
 
 
 class Mailer:
-    """Sends one message at a time over a connection kept open between messages."""
+    """Sends one message at a time over a connection kept open between messages (one per thread:
+    :func:`current_mailer`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -227,5 +229,13 @@ class Mailer:
             self._drop(backend)
 
 
-#: The process's mailer (each Celery worker process keeps its own connection).
-mailer = Mailer()
+_local = threading.local()
+
+
+def current_mailer() -> Mailer:
+    """This thread's mailer: each thread (a Celery worker process's main thread, or one of its drain's
+    sending threads) keeps its own SMTP connection open between messages."""
+    found: Mailer | None = getattr(_local, "mailer", None)
+    if found is None:
+        found = _local.mailer = Mailer()
+    return found
