@@ -45,7 +45,7 @@ test: $(VENV)/.installed-dev
 
 ## make bench-smoke: every benchmark end to end with tiny sizes (BENCH_SMOKE=1), no ratio enforced
 bench-smoke: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest -m bench tests/test_bench_smoke.py $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests/test_bench_smoke.py $(PYTEST_ARGS)
 
 ## make test-remote: each app's tests with the apps it calls behind the signed RPC endpoint (a split)
 test-remote: $(VENV)/.installed-dev

@@ -157,8 +157,16 @@ class SmtpSink:
     def clear(self) -> None:
         for path in self.maildir.glob("*.eml"):
             path.unlink()
-        for name in ("reject", "tempfail", "delay_rcpt", "delay_data", "stalled_rcpt", "stalled_data"):
+        for name in ("reject", "tempfail", "delay_rcpt", "delay_data", "stalled_rcpt", "stalled_data", "no_pipelining"):
             (self.maildir / name).unlink(missing_ok=True)
+
+    def pipelining(self, on: bool) -> None:
+        """Advertise PIPELINING to new connections (the default) or not."""
+        flag = self.maildir / "no_pipelining"
+        if on:
+            flag.unlink(missing_ok=True)
+        else:
+            flag.touch()
 
     def reject(self, *addresses: str) -> None:
         """Answer 550 to these recipients (a permanent failure)."""

@@ -95,6 +95,7 @@ SMOKE_KNOBS: dict[str, float] = {
     "upload_mib": 8,
     "upload_rounds": 1,
     "emails": 20,
+    "peer_emails": 20,
 }
 
 

@@ -162,7 +162,8 @@ DEFAULT_FROM_EMAIL = "Gau <no-reply@gau.local>"
 
 # --- Email pipeline (apps/email; see apps/email/README.md) -----------------------------------
 # Tunables from EMAIL_RETRY_DELAYS="30,120,600,3600,21600", EMAIL_MAX_ATTEMPTS, EMAIL_STUCK_AFTER,
-# EMAIL_SENDING_LEASE, EMAIL_SWEEP_INTERVAL, EMAIL_SUPPRESSION_DAYS (seconds / days).
+# EMAIL_SENDING_LEASE, EMAIL_SWEEP_INTERVAL, EMAIL_SUPPRESSION_DAYS (seconds / days), EMAIL_BATCH_SIZE,
+# EMAIL_SEND_THREADS.
 EMAIL_OUTBOX: dict[str, Any] = CONFIG.email_outbox
 CELERY_TASK_ROUTES = {"email.*": {"queue": "email"}}
 CELERY_BEAT_SCHEDULE["email.sweep"] = {

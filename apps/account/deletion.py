@@ -196,7 +196,7 @@ def after_pass(request_id: uuid.UUID, outcome: str, delay: float) -> None:
         return  # no broker: manage.py account_finish_deletions; too far ahead: the sweeper
     from apps.account.tasks import finish_deletion
 
-    finish_deletion.publish_safely(str(request_id), countdown=delay)
+    finish_deletion.apply_async_safely(str(request_id), countdown=delay)
 
 
 def finish(request_id: uuid.UUID) -> str:
@@ -221,7 +221,7 @@ def sweep() -> int:
 
     ids = due()
     for request_id in ids:
-        finish_deletion.publish_safely(str(request_id), countdown=0)
+        finish_deletion.apply_async_safely(str(request_id), countdown=0)
     if ids:
         logger.info("account.deletion_sweep published=%d", len(ids))
     return len(ids)

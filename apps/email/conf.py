@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_COUNTDOWN": 300,
     "SWEEP_INTERVAL": 60,
     "SUPPRESSION_DAYS": 30,
+    # Rows one ``email.drain`` task claims at once and sends over one SMTP connection.
+    "BATCH_SIZE": 50,
+    # Threads a drain sends its batch with, each over its own SMTP connection (and database connection).
+    "SEND_THREADS": 4,
 }
 
 
@@ -35,6 +39,8 @@ class OutboxConf:
     max_countdown: int
     sweep_interval: int
     suppression_days: int
+    batch_size: int
+    send_threads: int
 
 
 def get() -> OutboxConf:
@@ -49,4 +55,6 @@ def get() -> OutboxConf:
         max_countdown=int(raw["MAX_COUNTDOWN"]),
         sweep_interval=int(raw["SWEEP_INTERVAL"]),
         suppression_days=int(raw["SUPPRESSION_DAYS"]),
+        batch_size=max(1, int(raw["BATCH_SIZE"])),
+        send_threads=max(1, int(raw["SEND_THREADS"])),
     )

@@ -5,8 +5,10 @@ Called by the ``email.deliver`` task (see tasks.py); the guarantees are describe
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import logging
+import os
 import random
 import time
 import uuid
@@ -15,7 +17,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Exists, F, Field, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -23,7 +25,7 @@ from django.utils import timezone
 from apps.email import catalog, conf, selectors
 from apps.email.models import OutboundEmail, Suppression
 from apps.email.rendering import Rendered, RenderError, render
-from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, mailer
+from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, current_mailer
 
 logger = logging.getLogger("apps.email")
 Status = OutboundEmail.Status
@@ -205,14 +207,193 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
     instead of being published.
     """
     started = time.monotonic()
-    settings_ = conf.get()
     now = timezone.now()
     token = uuid.uuid4()
     claimed = _claim_fast(email_id, token, now=now) or _claim(email_id, token, now=now, started=started, eager=eager)
     if isinstance(claimed, str):
         return claimed
-    row = claimed
+    return _attempt(claimed, token, now=now, started=started, eager=eager)
 
+
+#: A batch stops starting new messages after this many seconds (well inside the task's soft time limit
+#: and the lease); the rest of its rows go back to ``queued`` for the next drain.
+BATCH_BUDGET = 30.0
+
+
+def drain(*, redelivered: bool = False) -> dict[str, int]:
+    """One batch: claim up to ``EMAIL_BATCH_SIZE`` due ``queued`` rows in one statement (one commit) and
+    send them in ``EMAIL_SEND_THREADS`` lanes (threads of this process, each with its own SMTP and
+    database connection, kept between drains), each lane one message after the other with its own dot
+    marker and outcome, exactly as :func:`deliver` does for one row. Returns the count of each outcome.
+
+    A full batch publishes another drain first (more rows are probably waiting; another worker process
+    can take them). ``redelivered``: this drain's message was redelivered (its worker died), so rows it
+    had claimed may be left ``sending``: each ``sending`` row gets a ``deliver`` at its lease end (at once
+    if it has ended), which takes the row over (flagging it if its dot had been sent), as a redelivered
+    ``deliver`` would.
+    """
+    settings_ = conf.get()
+    started = time.monotonic()
+    now = timezone.now()
+    if redelivered:
+        _recover_sending(now)
+    token = uuid.uuid4()
+    batch = _claim_batch(token, now=now, limit=settings_.batch_size)
+    if len(batch) >= settings_.batch_size:
+        _publish_drain()
+    threads = min(settings_.send_threads, len(batch))
+    if threads <= 1:
+        return _send_lane(batch, token, now=now, started=started, own_thread=False)
+    # Round-robin lanes, one per thread, each with its own SMTP and database connection; every message
+    # still goes through _attempt (its own dot marker before its own dot).
+    lanes = [batch[i::threads] for i in range(threads)]
+    futures = [
+        _executor(threads).submit(_send_lane, lane, token, now=now, started=started, own_thread=True) for lane in lanes
+    ]
+    concurrent.futures.wait(futures)
+    outcomes: dict[str, int] = {}
+    for future in futures:
+        for outcome, n in future.result().items():  # re-raises a lane's unexpected error
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+    return outcomes
+
+
+_EXECUTOR: list[Any] = []  # [pid, ThreadPoolExecutor]: one per process (a forked child makes its own)
+
+
+def _executor(threads: int) -> concurrent.futures.ThreadPoolExecutor:
+    if not _EXECUTOR or _EXECUTOR[0] != os.getpid() or _EXECUTOR[1]._max_workers < threads:
+        _EXECUTOR[:] = [os.getpid(), concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="email-send")]
+    return cast("concurrent.futures.ThreadPoolExecutor", _EXECUTOR[1])
+
+
+def _send_lane(
+    lane: list[tuple[OutboundEmail, bool]], token: uuid.UUID, *, now: datetime, started: float, own_thread: bool
+) -> dict[str, int]:
+    """Attempt the claimed rows of ``lane`` one after the other (see :func:`drain`)."""
+    if own_thread:
+        close_old_connections()  # like a task's prerun: drop a broken or expired connection
+    outcomes: dict[str, int] = {}
+    try:
+        for index, (row, suppressed) in enumerate(lane):
+            if time.monotonic() - started > BATCH_BUDGET:
+                outcomes["released"] = _release([r for r, _ in lane[index:]], token)
+                _publish_drain()
+                break
+            if suppressed:
+                outcome = _mark_suppressed(row, token, now=now, started=time.monotonic())
+            else:
+                outcome = _attempt(row, token, now=now, started=time.monotonic(), eager=False)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    finally:
+        if own_thread:
+            close_old_connections()
+    return outcomes
+
+
+def _claim_batch(token: uuid.UUID, *, now: datetime, limit: int) -> list[tuple[OutboundEmail, bool]]:
+    """Mark up to ``limit`` due ``queued`` rows ``sending`` under ``token`` (rows locked by another claim
+    are skipped); each with whether its address is suppressed (for a non-security message)."""
+    if connection.vendor != "postgresql":
+        return _claim_batch_orm(token, now=now, limit=limit)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_batch_sql(),
+            [Status.SENDING, token, now, now, _security_templates(), now, Status.QUEUED, now, limit],
+        )
+        found = cursor.fetchall()
+    names = [field.attname for field in _FIELDS]
+    batch = []
+    for suppressed, *raw in found:
+        values = [
+            field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+            for field, value in zip(_FIELDS, raw, strict=True)
+        ]
+        batch.append((OutboundEmail.from_db(connection.alias, names, values), bool(suppressed)))
+    batch.sort(key=lambda item: item[0].next_attempt_at)
+    return batch
+
+
+@functools.cache
+def _claim_batch_sql() -> str:
+    q = connection.ops.quote_name
+    table, suppressions = q(OutboundEmail._meta.db_table), q(Suppression._meta.db_table)
+    columns = ", ".join(f"o.{q(str(field.column))}" for field in _FIELDS)
+    # One statement, one commit per batch: SKIP LOCKED lets concurrent drains take disjoint rows.
+    # synchronous_commit=off for the claim only, as in _claim_sql (the dot marker's commit flushes it).
+    return f"""
+        UPDATE {table} o
+        SET status = %s, attempt_token = %s, sending_started_at = %s, dot_sent = false,
+            attempts = o.attempts + 1, updated_at = %s
+        FROM (
+            SELECT c.id, (NOT c.template = ANY(%s) AND EXISTS (
+                SELECT 1 FROM {suppressions} s WHERE s.address = LOWER(c.{q("to")}) AND s.expires_at > %s
+            )) AS suppressed
+            FROM {table} c
+            WHERE c.status = %s AND c.next_attempt_at <= %s
+            ORDER BY c.next_attempt_at
+            LIMIT %s
+            FOR UPDATE OF c SKIP LOCKED
+        ) picked
+        WHERE o.id = picked.id AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+        RETURNING picked.suppressed, {columns}"""  # noqa: S608
+
+
+def _claim_batch_orm(token: uuid.UUID, *, now: datetime, limit: int) -> list[tuple[OutboundEmail, bool]]:
+    """:func:`_claim_batch` for other databases (SQLite, the development default)."""
+    with transaction.atomic():
+        ids = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.QUEUED, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        OutboundEmail.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+            status=Status.SENDING,
+            attempt_token=token,
+            sending_started_at=now,
+            dot_sent=False,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    rows = OutboundEmail.objects.filter(pk__in=ids, attempt_token=token).order_by("next_attempt_at")
+    security = set(_security_templates())
+    return [
+        (row, row.template not in security and selectors.suppression_active(address=row.to, now=now) is not None)
+        for row in rows
+    ]
+
+
+def _mark_suppressed(row: OutboundEmail, token: uuid.UUID, *, now: datetime, started: float) -> str:
+    """A claimed row whose address is suppressed: ``suppressed``, without contacting the server (and
+    without counting an attempt)."""
+    suppression = selectors.suppression_active(address=row.to, now=now)
+    reason = f"suppressed until {suppression.expires_at.isoformat()}: {suppression.reason}" if suppression else ""
+    _finish(row, token, status=Status.SUPPRESSED, last_error=reason, attempts=row.attempts - 1)
+    _log(row, "suppressed", started=started)
+    return "suppressed"
+
+
+def _release(rows: list[OutboundEmail], token: uuid.UUID) -> int:
+    """Give claimed rows that were not attempted back to ``queued`` (their attempt is not counted)."""
+    return OutboundEmail.objects.filter(
+        pk__in=[row.pk for row in rows], attempt_token=token, status=Status.SENDING, dot_sent=False
+    ).update(status=Status.QUEUED, attempt_token=None, attempts=F("attempts") - 1, updated_at=timezone.now())
+
+
+def _recover_sending(now: datetime) -> None:
+    """Publish a ``deliver`` for every ``sending`` row: at once if its lease ran out (it takes the row
+    over), else just after its lease ends (the owner may still be alive)."""
+    lease = timedelta(seconds=conf.get().sending_lease)
+    rows = OutboundEmail.objects.filter(status=Status.SENDING).values_list("id", "sending_started_at")[:1000]
+    for email_id, sending_started_at in rows:
+        remaining = (sending_started_at + lease - now).total_seconds() if sending_started_at else 0.0
+        _publish(email_id, countdown=remaining + 1 if remaining > 0 else 0)
+
+
+def _attempt(row: OutboundEmail, token: uuid.UUID, *, now: datetime, started: float, eager: bool) -> str:
+    """Render and send claimed row ``row`` (owned by ``token`` since ``now``); record the outcome."""
+    settings_ = conf.get()
     try:
         rendered = render(row.template, row.context, row.locale)
     except RenderError as exc:
@@ -229,7 +410,7 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
         return _update_owned(row.pk, token, {"dot_sent": True}, sending_only=True)
 
     try:
-        reply = mailer.send(build_message(row, rendered), before_dot=before_dot)
+        reply = current_mailer().send(build_message(row, rendered), before_dot=before_dot)
     except LeaseLost:
         _log(row, "lease-lost", started=started, level=logging.WARNING)
         return "lease-lost"
@@ -242,9 +423,13 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
     except TemporaryFailure as exc:
         return _retry_or_fail(row, token, exc, started=started, eager=eager)
 
+    # Not waiting for the WAL flush: a worker killed now loses nothing (the row is committed); only a
+    # PostgreSQL crash within ~0.2 s could forget it, leaving the row ``sending`` with its durable dot
+    # marker: resent and flagged, as for any ambiguous dot. The next dot marker's commit flushes it.
     _finish(
         row,
         token,
+        durable=False,
         status=Status.SENT,
         smtp_response=reply,
         message_id=message_id_for(row),
@@ -255,18 +440,25 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
     return "sent"
 
 
-def _finish(row: OutboundEmail, token: uuid.UUID, **fields: Any) -> bool:
-    """Record the attempt's outcome, only if the attempt still owns the row."""
+def _finish(row: OutboundEmail, token: uuid.UUID, *, durable: bool = True, **fields: Any) -> bool:
+    """Record the attempt's outcome, only if the attempt still owns the row (``durable=False``: without
+    waiting for the WAL flush, see :func:`_update_owned`)."""
     fields.setdefault("attempt_token", None)
-    updated = _update_owned(row.pk, token, {"updated_at": timezone.now(), **fields})
+    updated = _update_owned(row.pk, token, {"updated_at": timezone.now(), **fields}, durable=durable)
     for name, value in fields.items():
         setattr(row, name, value)
     return updated
 
 
-def _update_owned(pk: uuid.UUID, token: uuid.UUID, fields: dict[str, Any], *, sending_only: bool = False) -> bool:
+def _update_owned(
+    pk: uuid.UUID, token: uuid.UUID, fields: dict[str, Any], *, sending_only: bool = False, durable: bool = True
+) -> bool:
     """``UPDATE ... SET fields WHERE id = pk AND attempt_token = token``: one statement, no ORM query
-    building (which cost ~1 ms per statement here). True if the attempt still owned the row."""
+    building (which cost ~1 ms per statement here). True if the attempt still owned the row.
+
+    ``durable=False`` (PostgreSQL, outside a transaction): the statement's own transaction commits with
+    ``synchronous_commit=off`` (visible at once, on disk within ~0.2 s or at the next synchronous
+    commit)."""
     meta = OutboundEmail._meta
     q = connection.ops.quote_name
     assignments: list[str] = []
@@ -281,6 +473,8 @@ def _update_owned(pk: uuid.UUID, token: uuid.UUID, fields: dict[str, Any], *, se
     if sending_only:
         sql += " AND status = %s"
         params.append(Status.SENDING)
+    if not durable and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        sql += " AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.rowcount == 1)
@@ -322,6 +516,12 @@ def _publish(email_id: uuid.UUID, *, countdown: float) -> None:
     from apps.email.tasks import deliver as deliver_task
 
     deliver_task.apply_async_safely(str(email_id), countdown=countdown)
+
+
+def _publish_drain() -> None:
+    from apps.email.tasks import drain as drain_task
+
+    drain_task.apply_async_safely()
 
 
 def suppress(*, address: str, reason: str, source_email_id: uuid.UUID | None = None) -> Suppression:

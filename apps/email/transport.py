@@ -70,11 +70,21 @@ def _prep_address(backend: SmtpBackend, address: str) -> str:
     address with ``email.headerregistry``, ~0.2 ms), anything else through ``prep_address``."""
     if mime.PLAIN_ADDRESS.fullmatch(address):
         return address
-    return str(backend.prep_address(address))
+    cached_address, cached = _sender_cache[0]  # one tuple: read and replaced atomically across threads
+    if address == cached_address:  # the sender: the same "Name <addr>" on every message
+        return cached
+    prepared = str(backend.prep_address(address))
+    _sender_cache[0] = (address, prepared)
+    return prepared
+
+
+#: The last non-plain address prepared and its envelope form (in practice DEFAULT_FROM_EMAIL).
+_sender_cache: list[tuple[str, str]] = [("", "")]
 
 
 class Mailer:
-    """Sends one message at a time over a connection kept open between messages."""
+    """Sends one message at a time over a connection kept open between messages (one per thread:
+    :func:`current_mailer`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -134,21 +144,24 @@ class Mailer:
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
 
-        connection, code, text = self._open_and_mail(backend, sender)
+        connection, replies = self._open_and_envelope(backend, sender, recipients)
         dot_sent = False
         try:
+            (code, text), rcpt_replies, (data_code, data_text) = replies[0], replies[1:-1], replies[-1]
+            failure: Exception | None = None
             if code != 250:
-                self._rset(backend)
-                raise _classify(code, text, stage="MAIL")
-            for recipient in recipients:
-                code, text = connection.rcpt(recipient)
-                if code not in (250, 251):
+                failure = _classify(code, text, stage="MAIL")
+            for rcpt_code, rcpt_text in rcpt_replies:
+                if failure is None and rcpt_code not in (250, 251):
+                    failure = _classify(rcpt_code, rcpt_text, stage="RCPT")
+            if failure is None and data_code != 354:
+                failure = _classify(data_code, data_text, stage="DATA")
+            if failure is not None:
+                if data_code == 354:  # a pipelined DATA was accepted anyway: abandon it, deliver nothing
+                    self._drop(backend)
+                else:
                     self._rset(backend)
-                    raise _classify(code, text, stage="RCPT")
-            code, text = connection.docmd("data")
-            if code != 354:
-                self._rset(backend)
-                raise _classify(code, text, stage="DATA")
+                raise failure
             connection.send(data)
             if not before_dot():
                 self._drop(backend)
@@ -164,8 +177,14 @@ class Mailer:
             stage = "after DATA" if dot_sent else "SMTP"
             raise TemporaryFailure(f"{stage}: {type(exc).__name__}: {exc}", after_dot=dot_sent) from exc
 
-    def _open_and_mail(self, backend: SmtpBackend, sender: str) -> tuple[smtplib.SMTP, int, bytes]:
-        """Open (or reuse) the connection and send MAIL FROM; reconnect once if a reused one went stale."""
+    def _open_and_envelope(
+        self, backend: SmtpBackend, sender: str, recipients: list[str]
+    ) -> tuple[smtplib.SMTP, list[tuple[int, bytes]]]:
+        """Open (or reuse) the connection and send MAIL, RCPT (each recipient) and DATA; return their
+        replies. Pipelined (one write, then the replies) when the server advertises PIPELINING (RFC 2920);
+        otherwise one command at a time, stopping at the first failure (the later replies then read as
+        ``(0, b"")``). Reconnects once if a reused connection went stale: nothing was sent yet that the
+        server could deliver."""
         for attempt in (1, 2):
             try:
                 fresh = backend.open()
@@ -181,14 +200,25 @@ class Mailer:
                     # holds the dot until the body is ACKed (a delayed ACK: ~40 ms per message).
                     connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 connection.ehlo_or_helo_if_needed()
-                code, text = connection.mail(sender)
+                if connection.does_esmtp and connection.has_extn("pipelining"):
+                    commands = [f"mail FROM:{smtplib.quoteaddr(sender)}\r\n"]
+                    commands += [f"rcpt TO:{smtplib.quoteaddr(r)}\r\n" for r in recipients]
+                    connection.send("".join(commands) + "data\r\n")
+                    replies = [connection.getreply() for _ in range(len(recipients) + 2)]
+                else:
+                    replies = [connection.mail(sender)]
+                    for recipient in recipients:
+                        replies.append(connection.rcpt(recipient) if replies[-1][0] in (250, 251) else (0, b""))
+                    replies.append(connection.docmd("data") if replies[-1][0] in (250, 251) else (0, b""))
             except (OSError, smtplib.SMTPException) as exc:
-                # A reused connection the server closed while idle: nothing was sent, reconnect once.
+                # A reused connection the server closed while idle: nothing was delivered, reconnect once
+                # (not after a timeout: the server is slow, not gone).
                 self._drop(backend)
-                if fresh or attempt == 2:
-                    raise TemporaryFailure(f"MAIL: {type(exc).__name__}: {exc}") from exc
+                stale = isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError))
+                if fresh or attempt == 2 or not stale:
+                    raise TemporaryFailure(f"SMTP: {type(exc).__name__}: {exc}") from exc
                 continue
-            return connection, code, text
+            return connection, replies
         raise TemporaryFailure("MAIL: no connection")  # not reached: the loop returns or raises
 
     def _rset(self, backend: SmtpBackend) -> None:
@@ -199,5 +229,13 @@ class Mailer:
             self._drop(backend)
 
 
-#: The process's mailer (each Celery worker process keeps its own connection).
-mailer = Mailer()
+_local = threading.local()
+
+
+def current_mailer() -> Mailer:
+    """This thread's mailer: each thread (a Celery worker process's main thread, or one of its drain's
+    sending threads) keeps its own SMTP connection open between messages."""
+    found: Mailer | None = getattr(_local, "mailer", None)
+    if found is None:
+        found = _local.mailer = Mailer()
+    return found

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
-from typing import Any
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
 from apps.kanban.services import trello_import, webhook_delivery
+from gau.tasks import OutboxTask
 
 
 @shared_task(
@@ -25,25 +24,6 @@ def import_board(import_id: str) -> None:
     """Run board import ``import_id`` (idempotent: a finished import is left alone; a rerun after a killed
     worker starts clean, since the killed run's transaction was rolled back)."""
     trello_import.run_import(uuid.UUID(import_id))
-
-
-logger = logging.getLogger("apps.kanban")
-
-#: Publishing must not hang a request when the broker is away: one quick retry, then the sweeper's turn.
-_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-
-
-class OutboxTask(DjangoTask):  # type: ignore[type-arg]
-    """A task whose publish never raises for a broker problem (its outbox row is swept up later)."""
-
-    def apply_async_safely(self, *args: Any, countdown: float = 0) -> Any:
-        try:
-            options: dict[str, Any] = {"countdown": countdown} if countdown > 0 else {}
-            return self.apply_async(args, retry=True, retry_policy=_PUBLISH_RETRY, **options)
-        except Exception as exc:  # kombu raises OperationalError, OSError and friends
-            error = type(exc).__name__
-            logger.warning("kanban.enqueue_failed task=%s error=%s: left for the sweeper", self.name, error)
-            return None
 
 
 # --- Webhooks -----------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Run: ``python -m tests.support.smtp_sink --port N --maildir DIR``. Recipients li
 ``DIR/reject`` (one per line) are refused with 550, so tests can exercise permanent failures;
 ``DIR/tempfail`` makes every RCPT answer 451 while the file exists. ``DIR/delay_rcpt`` (seconds) stalls
 the RCPT reply; ``DIR/delay_data`` stores the message, then stalls the final DATA reply (a server that
-accepted a message whose reply is lost); while stalling, ``DIR/stalled_<stage>`` exists.
+accepted a message whose reply is lost); while stalling, ``DIR/stalled_<stage>`` exists. The sink
+advertises PIPELINING unless ``DIR/no_pipelining`` exists.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ class MaildirHandler:
         if flag.exists():
             (self.maildir / f"stalled_{stage}").touch()
             await asyncio.sleep(float(flag.read_text() or 0))
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        # PIPELINING (RFC 2920), as real MTAs advertise it: aiosmtpd reads and answers commands one line at
+        # a time, so a pipelined group is handled correctly. ``DIR/no_pipelining`` turns the advertisement off.
+        session.host_name = hostname
+        if not (self.maildir / "no_pipelining").exists():
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
         await self._stall("rcpt")

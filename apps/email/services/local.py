@@ -19,7 +19,7 @@ from apps.email.selectors import outbound_for_recipient
 from apps.email.services.dto import OutboundEmailData
 from apps.email.services.errors import InvalidContextError, InvalidRecipientError, UnknownTemplateError
 from apps.email.services.interface import EmailService
-from apps.email.tasks import deliver
+from apps.email.tasks import coalescing, deliver, request_drain
 
 
 class LocalEmailService(EmailService):
@@ -70,18 +70,22 @@ class LocalEmailService(EmailService):
             next_attempt_at=due,
             enqueued_at=due if publish else None,  # later: the sweeper publishes it when due
         )
-        try:
-            with transaction.atomic():  # a savepoint: a lost race must not break the caller's transaction
-                row.save(force_insert=True)
-        except IntegrityError:
-            if idempotency_key:  # a concurrent call with the same key committed first
+        if not idempotency_key:  # nothing unique but a fresh uuid: no race to lose, no savepoint
+            row.save(force_insert=True)
+        else:
+            try:
+                with transaction.atomic():  # a savepoint: a lost race must not break the caller's transaction
+                    row.save(force_insert=True)
+            except IntegrityError:  # a concurrent call with the same key committed first
                 return OutboundEmail.objects.values_list("id", flat=True).get(idempotency_key=idempotency_key)
-            raise
         if publish:
             # After the caller's transaction commits (never if it rolls back); eagerly in-process
             # when no broker is configured. Broker errors are logged, not raised (see OutboxTask).
+            # Due now: a drain (shared by a burst of emails, see tasks.py) when it can be coalesced.
             if delay > 0:
                 deliver.apply_async_safely_on_commit(str(row.pk), countdown=delay)
+            elif coalescing():
+                transaction.on_commit(request_drain)
             else:
                 deliver.delay_on_commit(str(row.pk))
         return row.pk

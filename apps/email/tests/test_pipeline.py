@@ -205,3 +205,63 @@ def test_permanent_rejection_fails_at_once_and_suppresses(fast_worker, smtp) -> 
     [message] = smtp.wait_for(1)
     assert wait_status(security, Status.SENT)
     assert message["Subject"] == "Your Gau password was changed"
+
+
+def test_a_burst_shares_drains_and_each_email_arrives_once(celery_worker, smtp) -> None:
+    """30 requests, one email each: fewer drains than emails (one per burst), every row sent once."""
+    log_start = celery_worker.log.stat().st_size
+    ids = []
+    for i in range(30):
+        with transaction.atomic():
+            ids.append(email_service.send(template="account/verify_email", to=f"burst{i}@example.com", context=VERIFY))
+    messages = smtp.wait_for(30, timeout=60)
+    assert wait_for(lambda: OutboundEmail.objects.filter(pk__in=ids, status=Status.SENT).count() == 30, timeout=30)
+    time.sleep(1)
+    assert len(smtp.messages()) == 30
+    assert sorted(m["To"] for m in messages) == sorted(f"burst{i}@example.com" for i in range(30))
+    log = celery_worker.log.read_bytes()[log_start:].decode(errors="replace")
+    drains = log.count("Task email.drain[") // 2  # "received" and "succeeded" lines
+    assert 1 <= drains < 30, log[-3000:]
+    assert "Task email.deliver[" not in log  # fresh emails publish drains, not one task each
+
+
+def test_worker_killed_mid_batch_delivers_every_row_exactly_once(fast_worker, smtp) -> None:
+    """A drain claimed three rows and stalls in RCPT of the first: killed, the rows it never reached
+    and the one it was sending are each delivered once after a restart, none flagged."""
+    smtp.delay("rcpt", 30)
+    with transaction.atomic():  # one commit: the three rows are claimed by one drain
+        ids = [
+            email_service.send(
+                template="account/password_reset",
+                to=f"batch{i}@example.com",
+                context={"display_name": "B", "reset_url": "/r/9"},
+            )
+            for i in range(3)
+        ]
+    assert wait_for(lambda: smtp.stalled("rcpt"), timeout=20)
+    assert OutboundEmail.objects.filter(pk__in=ids, status=Status.SENDING).count() == 3
+    fast_worker.kill()
+    smtp.delay("rcpt", None)
+    fast_worker.restart(**FAST)
+    smtp.wait_for(3, timeout=40)
+    for email_id in ids:
+        row = wait_status(email_id, Status.SENT)
+        assert row.possible_duplicate is False
+    time.sleep(3)
+    assert sorted(m["To"] for m in smtp.messages()) == [f"batch{i}@example.com" for i in range(3)]
+
+
+def test_a_server_without_pipelining_gets_one_command_at_a_time(fast_worker, smtp) -> None:
+    """The envelope is pipelined only when the server advertises PIPELINING; without it, the same
+    outcomes: delivery, and a refused recipient failed and suppressed."""
+    smtp.pipelining(False)
+    fast_worker.restart(**FAST)  # a fresh SMTP connection, which reads the server's EHLO again
+    smtp.reject("ina@example.com")
+    with transaction.atomic():
+        sent = email_service.send(template="account/verify_email", to="hal@example.com", context=VERIFY)
+        refused = email_service.send(template="account/verify_email", to="ina@example.com", context=VERIFY)
+    [message] = smtp.wait_for(1)
+    assert message["To"] == "hal@example.com"
+    assert "queued as" in wait_status(sent, Status.SENT).smtp_response
+    assert "550" in wait_status(refused, Status.FAILED).last_error
+    assert Suppression.objects.filter(address="ina@example.com").exists()
