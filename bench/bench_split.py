@@ -114,8 +114,9 @@ def main() -> int:
             )
             sides.append(Side.prepare(name, topology))
         monolith, split = sides
+        warm_logins, warm_reads = int(lib.knob("split_warmup_logins", 3)), int(lib.knob("split_warmup_reads", 20))
         for side in sides:  # warm-up: connections, per-process caches (signing keys, JWKS)
-            side.round(3, 20)
+            side.round(warm_logins, warm_reads)
             side.samples = {op: [] for op in OPERATIONS}
         for index in range(rounds):
             for side in sides if index % 2 == 0 else sides[::-1]:
