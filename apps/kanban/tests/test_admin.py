@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from apps.kanban.models import Activity
-from apps.kanban.tests.factories_a import World, make_world
+from apps.kanban.tests.factories import World, make_world
 
 pytestmark = pytest.mark.django_db
 
