@@ -194,12 +194,13 @@ def main() -> int:
     assert Task.objects.filter(board=board).count() == sample
     ratio = one_by_one / plain if plain else 0.0
     numbers = Project.objects.get(id=project.id).next_number
+    # ``<baseline>; <ours>; ...`` as the summary table reads them.
     figures = (
-        f"import of {cards} cards ({size_mib:.1f} MiB; {row.counts['checklist_items']} checklist items, "
-        f"{row.counts['comments']} comments): {plain:.2f}s ({cards / plain:.0f} cards/s), "
-        f"{traced:.2f}s under tracemalloc; peak Python memory {peak / 2**20:.1f} MiB (tracemalloc), "
-        f"max RSS growth {rss_growth:.1f} MiB; one-by-one task_create extrapolated {one_by_one:.1f}s "
-        f"({sample} measured); next_number {numbers};"
+        f"one-by-one={one_by_one:.1f}s (task_create x {sample} measured, extrapolated to {cards}); "
+        f"import={plain:.2f}s ({cards} cards, {cards / plain:.0f} cards/s, {size_mib:.1f} MiB file, "
+        f"{row.counts['checklist_items']} checklist items, {row.counts['comments']} comments); "
+        f"{traced:.2f}s under tracemalloc, peak Python memory {peak / 2**20:.1f} MiB (tracemalloc), "
+        f"max RSS growth {rss_growth:.1f} MiB; next_number {numbers};"
     )
     print(lib.bench_line("import", figures, ratio, TARGET), flush=True)
     drop_bench_projects()
