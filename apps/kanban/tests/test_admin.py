@@ -106,9 +106,10 @@ def issue10_rows(world: World) -> dict[str, Any]:
     )
     delivery = WebhookDelivery.objects.create(webhook=hook, event="task.created", body='{"event":"task.created"}')
     WebhookAttempt.objects.create(delivery=delivery, status_code=502, duration_ms=12, response_excerpt="bad gateway")
-    task = make_task(world.todo, "Due soon", due_at=timezone.now() + timedelta(days=1))
+    due = timezone.now() + timedelta(days=1)
+    task = make_task(world.todo, "Due soon", due_at=due)
     reminder = ReminderState.objects.create(
-        task=task, due_at=task.due_at, kind=ReminderKind.REMINDER, offset=60, fire_at=timezone.now()
+        task=task, due_at=due, kind=ReminderKind.REMINDER, offset=60, fire_at=timezone.now()
     )
     board_import = BoardImport.objects.create(project=world.project, filename="board.json", size=10)
     notification = Notification.objects.create(
