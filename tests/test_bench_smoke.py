@@ -154,6 +154,7 @@ def smoke_runs(
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 @pytest.mark.parametrize("name", BENCHES)
+@pytest.mark.timeout(4 * TIMEOUT)  # may wait for benchmarks queued behind others (each stops after TIMEOUT)
 def test_benchmark_runs(name: str, smoke_runs: dict[str, Future[SmokeRun]]) -> None:
     done = smoke_runs[name].result()
     print(f"bench smoke {name}: exit {done.returncode} in {done.seconds:.0f}s")
