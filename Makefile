@@ -32,7 +32,10 @@ run: $(VENV)/.installed
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-## make test: lint, type checks, import contract, then the test suite against the real services
+## make test: lint, type checks, import contract, then the test suite against the real services, with the
+## benchmark smoke (tests/test_bench_smoke.py: every benchmark, tiny sizes); `make test BENCH_SMOKE_SKIP="split load"`
+## leaves the named ones out
+BENCH_SMOKE_SKIP ?=
 test: $(VENV)/.installed-dev
 	$(PY) -m tests.support.services
 	$(PY) -m tests.support.browser --install
@@ -41,7 +44,7 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -m "not bench" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(foreach b,$(BENCH_SMOKE_SKIP),--deselect "tests/test_bench_smoke.py::test_benchmark_runs[$(b)]") $(PYTEST_ARGS)
 
 ## make bench-smoke: every benchmark end to end with tiny sizes (BENCH_SMOKE=1), no ratio enforced
 bench-smoke: $(VENV)/.installed-dev

@@ -1,13 +1,15 @@
 """Load with faults: a mixed workload against the real stack while the worker and Redis fail.
 
     make bench BENCH_ARGS=load                               # 64 clients, 60 s
-    BENCH_LOAD_SMOKE=1 make bench BENCH_ARGS=load            # 8 clients, 12 s (a quick check)
+    BENCH_LOAD_SMOKE=1 make bench BENCH_ARGS=load            # 4 clients, 6 s (a quick check)
     .venv/bin/python -m bench.bench_load --clients 64 --duration 30
 
 Stack: real gunicorn (production settings, 2 workers x 8 threads), a real Celery worker (queues
 default,email) and beat, PostgreSQL (``DATABASE_URL`` of the shell with ``_load`` appended to the
-database name, created and migrated), RabbitMQ (``CELERY_BROKER_URL``: its queues are purged, so do not
-run this while tests use the same vhost), S3 (a moto server), an SMTP sink (tests/support/smtp_sink.py)
+database name, created and migrated), RabbitMQ (``CELERY_BROKER_URL``'s server, on a vhost of the run's own
+made with ``rabbitmqctl`` and deleted afterwards, so no other worker on the machine takes the run's tasks;
+without ``rabbitmqctl`` the configured vhost's queues are purged and nothing else may consume them during
+the run), S3 (a moto server), an SMTP sink (tests/support/smtp_sink.py)
 and **its own** ``redis-server`` on a free port (``--save '' --appendonly no``): the shared Redis on
 6379 is never touched.
 
@@ -45,6 +47,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -147,11 +150,19 @@ class Proc:
         self.name, self.args, self.env, self.ready = name, args, env, ready
         self.log = lib.scratch_dir() / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.offset = 0
 
     def start(self) -> None:
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (see :meth:`wait_ready`)."""
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
         self.proc = processes.start(self.args, env=self.env, log_path=self.log)
-        processes.wait_until(lambda: self.ready(self, offset), timeout=90, what=self.name, proc=self.proc)
+
+    def wait_ready(self) -> None:
+        processes.wait_until(lambda: self.ready(self, self.offset), timeout=90, what=self.name, proc=self.proc)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -418,22 +429,31 @@ def pct(values: list[float], p: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_load")
     smoke_default = lib.smoke() or os.environ.get("BENCH_LOAD_SMOKE", "") not in ("", "0", "false")
-    parser.add_argument("--smoke", action="store_true", default=smoke_default, help="8 clients for 12 s")
+    parser.add_argument("--smoke", action="store_true", default=smoke_default, help="4 clients for 6 s")
     parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_LOAD_CLIENTS", "0")) or None)
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_LOAD_DURATION", "0")) or None)
     args = parser.parse_args(argv)
-    clients = args.clients or (8 if args.smoke else 64)
-    duration = args.duration or (12.0 if args.smoke else 60.0)
+    clients = args.clients or (4 if args.smoke else 64)
+    duration = args.duration or (6.0 if args.smoke else 60.0)
     scratch = lib.scratch_dir()
     started_children: list[Proc] = []
     try:
-        return run(clients, duration, scratch, started_children)
+        return run(clients, duration, scratch, started_children, smoke=args.smoke)
     finally:
-        for child in reversed(started_children):
-            child.stop()
+        stop_children(started_children)
 
 
-def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> int:
+def stop_children(children: list[Proc]) -> None:
+    """Stop the processes started so far, side by side (each is given 5 s, then SIGKILLed)."""
+    stopping = [threading.Thread(target=child.stop) for child in children]
+    children.clear()
+    for thread in stopping:
+        thread.start()
+    for thread in stopping:
+        thread.join()
+
+
+def run(clients: int, duration: float, scratch: Path, children: list[Proc], *, smoke: bool = False) -> int:
     redis_port, smtp_port = lib.free_port(), lib.free_port()
     redis = Proc(
         "redis",
@@ -453,20 +473,26 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
     sink.start()
     children.append(sink)
 
-    with moto_server() as s3env:
+    shell_broker = os.environ.get("CELERY_BROKER_URL") or lib.SERVICE_DEFAULTS["CELERY_BROKER_URL"]
+    with contextlib.ExitStack() as stack:
+        own_broker = stack.enter_context(lib.own_vhost(shell_broker, "load"))
+        s3env = stack.enter_context(moto_server())
+        stack.callback(stop_children, children)  # first out: nothing holds the vhost or S3 once they go
         env = lib.server_env(
             services=True,
             extra={
                 **s3env,
                 "DATABASE_URL": load_database_url(),
+                "CELERY_BROKER_URL": own_broker or shell_broker,
                 "REDIS_URL": f"redis://{lib.HOST}:{redis_port}/0",
                 "EMAIL_URL": f"smtp://{lib.HOST}:{smtp_port}",
                 "PUBLIC_BASE_URL": "http://127.0.0.1",
-                # Fast outbox recovery for a short run: a killed worker's lease and stuck rows expire soon.
-                "EMAIL_SENDING_LEASE": "15",
-                "EMAIL_STUCK_AFTER": "10",
-                "EMAIL_SWEEP_INTERVAL": "5",
-                "EMAIL_RETRY_DELAYS": "2,5,10",
+                # Fast outbox recovery for a short run: a killed worker's lease and stuck rows expire soon
+                # (sooner still in a smoke run, against a local sink).
+                "EMAIL_SENDING_LEASE": "6" if smoke else "15",
+                "EMAIL_STUCK_AFTER": "4" if smoke else "10",
+                "EMAIL_SWEEP_INTERVAL": "2" if smoke else "5",
+                "EMAIL_RETRY_DELAYS": "1,2,5" if smoke else "2,5,10",
             },
         )
         lib.migrate(env)
@@ -483,10 +509,12 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
         from apps.upload.services import upload_service
         from gau.celery import app as celery_app
 
-        with celery_app.connection_for_write() as conn:
-            for queue in ("default", "email"):
-                with contextlib.suppress(Exception):  # not declared yet: nothing to purge
-                    conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
+        if own_broker is None:  # the shared vhost: drop what an earlier run left behind
+            print("  load: rabbitmqctl could not make a vhost; purging the configured one's queues", flush=True)
+            with celery_app.connection_for_write() as conn:
+                for queue in ("default", "email"):
+                    with contextlib.suppress(Exception):  # not declared yet: nothing to purge
+                        conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
         run_id = uuid.uuid4().hex[:8]
         # Users and their first sign-in are made here: 64 Argon2 logins at once would only measure Argon2
@@ -525,7 +553,7 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
             {**env, "DJANGO_SETTINGS_MODULE": "gau.settings", "GAU_LOG_LEVEL": "INFO"},
             _log_has(b"ready."),
         )
-        worker.start()
+        worker.launch()
         children.append(worker)
         beat = Proc(
             "beat",
@@ -533,7 +561,7 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
             {**env, "DJANGO_SETTINGS_MODULE": "gau.settings"},
             _log_has(b"beat: Starting"),
         )
-        beat.start()
+        beat.launch()  # worker, beat and gunicorn start side by side; each is waited for below
         children.append(beat)
         # The Dockerfile's gunicorn settings (timeout, keep-alive, heartbeat files in /dev/shm).
         production = ["--timeout", "30", "--graceful-timeout", "25", "--keep-alive", "5"]
@@ -544,6 +572,8 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
         gunicorn = Proc("gunicorn", [], {}, None)
         gunicorn.proc = server.proc
         children.append(gunicorn)
+        worker.wait_ready()
+        beat.wait_ready()
 
         since = timezone.now()
         stats = Stats()
@@ -561,11 +591,12 @@ def run(clients: int, duration: float, scratch: Path, children: list[Proc]) -> i
 
         email_rows, lost_emails, flagged, email_problems = check_emails(since, maildir, timeout=180)
         lost_uploads, upload_problems = check_uploads(stats.uploads, s3env)
+        checked = time.monotonic() - stats.started
 
     all_latencies = [x for values in stats.latencies.values() for x in values]
     total = len(all_latencies)
     throughput = total / elapsed if elapsed else 0.0
-    print(f"  faults: {'; '.join(stats.events)}", flush=True)
+    print(f"  faults: {'; '.join(stats.events)}; checks done at {checked:.1f}s", flush=True)
     if stats.allowed_503_at:
         print(
             f"  fail-closed 503s between {min(stats.allowed_503_at):.1f}s and {max(stats.allowed_503_at):.1f}s",

@@ -96,6 +96,12 @@ SMOKE_KNOBS: dict[str, float] = {
     "upload_rounds": 1,
     "emails": 20,
     "peer_emails": 20,
+    "import_cards": 300,
+    "import_sample": 20,
+    "split_logins": 2,
+    "split_reads": 10,
+    "split_warmup_logins": 1,
+    "split_warmup_reads": 5,
 }
 
 
@@ -229,6 +235,39 @@ def migrate(env: Mapping[str, str], *, settings: str = "gau.settings") -> None:
     )
     if result.returncode != 0:
         raise BenchError(f"migrate failed: {(result.stdout + result.stderr)[-2000:]}")
+
+
+def rabbitmqctl(*args: str) -> bool:
+    """Run ``rabbitmqctl -q args``; False when the tool is missing or fails (e.g. not allowed)."""
+    tool = shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None)
+    if tool is None:
+        return False
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        return subprocess.run([tool, "-q", *args], capture_output=True, check=False, timeout=60).returncode == 0
+    return False
+
+
+@contextlib.contextmanager
+def own_vhost(broker_url: str, name: str) -> Iterator[str | None]:
+    """A RabbitMQ vhost of this run's own (``gau_bench_<name>_<random>``), deleted afterwards.
+
+    Yields the broker URL on that vhost, or None when ``rabbitmqctl`` cannot make one (then the caller
+    falls back to ``broker_url`` and must purge its queues). A vhost of its own means no other worker
+    on the machine (a test session's, another benchmark's, a leaked one) takes the run's tasks.
+    """
+    parts = urlsplit(broker_url)
+    vhost = f"gau_bench_{name}_{os.urandom(4).hex()}"
+    user = unquote(parts.username or "guest")
+    if not rabbitmqctl("add_vhost", vhost):
+        yield None
+        return
+    try:
+        if not rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*"):
+            yield None
+            return
+        yield urlunsplit(parts._replace(path="/" + vhost))
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
 
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

@@ -199,6 +199,15 @@ CELERY_BEAT_SCHEDULE["kanban.webhooks_sweep"] = {
     "options": {"expires": 30},
 }
 
+# --- Kanban imports: a "running" import older than this (seconds since its first start) is failed as
+# interrupted instead of run again (the import task's hard time limit, 1,800 s, plus a margin).
+KANBAN_IMPORT_STUCK_AFTER = 2100
+CELERY_BEAT_SCHEDULE["kanban.imports_sweep"] = {
+    "task": "kanban.imports_sweep",
+    "schedule": 300.0,
+    "options": {"expires": 300},
+}
+
 # --- Storage --------------------------------------------------------------------------------
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"

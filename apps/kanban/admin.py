@@ -1,7 +1,8 @@
 """Admin registrations for the kanban app: browse and search, never edit.
 
 Every kanban change goes through the services' one write path (roles, activity, versions, events); the
-admin would bypass it, so projects, boards, tasks and activity are read-only here. Change data through
+admin would bypass it, so everything here is read-only: projects, boards, tasks, activity, imports,
+webhooks and their deliveries (with each attempt), reminder states and notifications. Change data through
 the API (or a management command built on the services).
 """
 
@@ -14,7 +15,19 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from apps.kanban.models import Activity, Board, BoardImport, Membership, Project, Task
+from apps.kanban.models import (
+    Activity,
+    Board,
+    BoardImport,
+    Membership,
+    Notification,
+    Project,
+    ReminderState,
+    Task,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -109,3 +122,93 @@ class BoardImportAdmin(ReadOnlyAdmin):
     list_select_related = ("project",)
     search_fields = ("filename", "project__name", "=id", "=board_id", "=created_by")
     list_filter = ("status", "source", "created_at")
+
+
+# --- Webhooks, reminders, notifications (issue 10) ---------------------------------------------------
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    """Subscriptions by project: why one is disabled, since when it fails. The sealed secret is never shown."""
+
+    list_display = ("url", "project", "is_active", "failing_since", "disabled_at", "created_at")
+    list_select_related = ("project",)
+    search_fields = ("url", "description", "project__name", "project__key", "=id", "=project__id")
+    search_help_text = "A URL, description, project name or key; or an exact webhook or project id."
+    list_filter = ("is_active", "created_at", "disabled_at")
+    fields = (
+        "id",
+        "project",
+        "url",
+        "events",
+        "description",
+        "is_active",
+        "failing_since",
+        "disabled_at",
+        "disabled_reason",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+
+class WebhookAttemptInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = WebhookAttempt
+    fields = ("started_at", "status_code", "duration_ms", "succeeded", "error", "response_excerpt")
+    readonly_fields = fields
+    ordering = ("id",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """One event for one webhook, with every HTTP attempt (status, duration, response excerpt, error)."""
+
+    list_display = ("id", "event", "webhook", "status", "attempts", "next_attempt_at", "created_at", "finished_at")
+    list_select_related = ("webhook",)
+    search_fields = ("event", "webhook__url", "=id", "=webhook__id", "=webhook__project__id")
+    search_help_text = "An event name or webhook URL; or an exact delivery, webhook or project id."
+    list_filter = ("status", "event", "created_at")
+    fields = (
+        "id",
+        "webhook",
+        "event",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "enqueued_at",
+        "lease_until",
+        "last_error",
+        "created_at",
+        "finished_at",
+        "body",
+    )
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+
+
+@admin.register(ReminderState)
+class ReminderStateAdmin(ReadOnlyAdmin):
+    """The reminder scanner's work list: what fires when, and what was sent or skipped."""
+
+    list_display = ("id", "task", "kind", "offset", "due_at", "fire_at", "state", "recipients", "done_at")
+    list_select_related = ("task",)
+    search_fields = ("=task__id", "task__title", "=task__project__id")
+    search_help_text = "A task title; or an exact task or project id."
+    list_filter = ("state", "kind", "fire_at")
+    raw_id_fields = ("task",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Watchers' notifications; pending ones (no ``sent_at``) go out in the next digest."""
+
+    list_display = ("id", "kind", "user_id", "project_id", "task_id", "actor_id", "created_at", "sent_at")
+    search_fields = ("=user_id", "=project_id", "=task_id", "=actor_id")
+    search_help_text = "An exact user, project, task or actor id."
+    list_filter = ("kind", "created_at", "sent_at")

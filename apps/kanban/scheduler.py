@@ -47,13 +47,14 @@ def wanted(argv: list[str] | None = None, environ: dict[str, str] | None = None)
 
 
 def tick() -> None:
-    """One round: send due reminders, then due digests. Never raises."""
-    from apps.kanban.services import notifications, reminders
+    """One round: send due reminders, then due digests, then fail imports stuck past their time. Never raises."""
+    from apps.kanban.services import notifications, reminders, trello_import
 
     close_old_connections()
     try:
         reminders.scan()
         notifications.flush()
+        trello_import.sweep_stuck()
     except Exception:
         logger.exception("kanban.scheduler_tick_failed")
     finally:

@@ -26,6 +26,12 @@ def import_board(import_id: str) -> None:
     trello_import.run_import(uuid.UUID(import_id))
 
 
+@shared_task(name="kanban.imports_sweep", ignore_result=True, acks_late=True, time_limit=120)
+def imports_sweep() -> int:
+    """Fail imports stuck in ``running`` past their time (beat: every 5 minutes)."""
+    return trello_import.sweep_stuck()
+
+
 # --- Webhooks -----------------------------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -666,10 +667,17 @@ class Topology:
 
     def stop(self) -> None:
         """Stop everything this topology started and drop what it created (database, vhost, temp files)."""
-        for process in [*([self.nginx] if self.nginx else []), *self.servers.values()]:
-            process.stop()
-        if self.worker is not None:
-            self.worker.stop(timeout=3)  # a worker holding countdown messages lingers; then SIGKILL
+        # Side by side: each gunicorn may take its graceful timeout; one after another that added up.
+        stopping = [
+            threading.Thread(target=process.stop)
+            for process in [*([self.nginx] if self.nginx else []), *self.servers.values()]
+        ]
+        if self.worker is not None:  # a worker holding countdown messages lingers; then SIGKILL
+            stopping.append(threading.Thread(target=self.worker.stop, kwargs={"timeout": 3}))
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         if self.redis is not None:
             self.redis.stop()
         if self.vhost:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -76,6 +77,15 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 BATCH = 1000
 #: How long a running import's progress stays in the cache.
 PROGRESS_TTL = 6 * 3600
+#: Seconds after its first start past which a ``running`` import is failed (``interrupted``) instead of
+#: run again: the task's hard time limit (1,800 s) plus a margin. ``settings.KANBAN_IMPORT_STUCK_AFTER``.
+STUCK_AFTER = 2100
+INTERRUPTED = {
+    "code": "kanban.import_interrupted",
+    "message": "The import was interrupted (its worker stopped) and did not finish in time; nothing was "
+    "imported. Upload the file again.",
+    "details": {},
+}
 
 Progress = Callable[[int], None]
 
@@ -484,14 +494,21 @@ def run_import(import_id: uuid.UUID, *, raw: bytes | None = None, on_progress: P
     """Run a queued (or interrupted) import to ``done`` or ``failed``; a finished one is left alone.
 
     Reads the file from storage unless ``raw`` is given. Idempotent: a redelivered task finds the import
-    finished and returns; a worker killed mid-import rolled its transaction back, so the rerun starts clean.
+    finished and returns; a worker killed mid-import rolled its transaction back, so the rerun starts clean
+    (within :func:`stuck_after` of the first start; later, the import is failed as interrupted).
     """
-    claimed = BoardImport.objects.filter(id=import_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now(), progress=0
-    )
-    row = BoardImport.objects.get(id=import_id)
+    now = timezone.now()
+    # The first run stamps ``started_at``; a rerun (its worker was killed mid-import and the task
+    # redelivered) keeps it, so an import that keeps losing its worker is failed once STUCK_AFTER is up.
+    claimed = BoardImport.objects.filter(id=import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=now, progress=0
+    ) or BoardImport.objects.filter(
+        id=import_id, status=ImportStatus.RUNNING, started_at__gt=now - timedelta(seconds=stuck_after())
+    ).update(progress=0)
     if not claimed:
-        return row
+        sweep_stuck(import_ids=[import_id])  # running past its time: failed, not run again
+        return BoardImport.objects.get(id=import_id)
+    row = BoardImport.objects.get(id=import_id)
 
     def report(percent: int) -> None:
         cache.set(progress_key(import_id), percent, PROGRESS_TTL)
@@ -552,6 +569,36 @@ def run_import(import_id: uuid.UUID, *, raw: bytes | None = None, on_progress: P
         except ServiceError:  # storage down: the file stays; the import's outcome is recorded
             logger.warning("kanban import %s: could not delete %s", import_id, row.blob_key)
     return row
+
+
+def stuck_after() -> int:
+    return int(getattr(settings, "KANBAN_IMPORT_STUCK_AFTER", STUCK_AFTER))
+
+
+def sweep_stuck(*, import_ids: list[uuid.UUID] | None = None) -> int:
+    """Fail the imports ``running`` for longer than :func:`stuck_after` since their first start (a worker
+    killed mid-import whose task never came back, or one that keeps killing its worker); their
+    transactions rolled back, so there is nothing to undo. Returns how many were failed (beat and the
+    embedded scheduler call it; :func:`run_import` calls it for an import it will not run again)."""
+    cutoff = timezone.now() - timedelta(seconds=stuck_after())
+    stuck = BoardImport.objects.filter(status=ImportStatus.RUNNING, started_at__lte=cutoff)
+    if import_ids is not None:
+        stuck = stuck.filter(id__in=import_ids)
+    failed = 0
+    for row in stuck.only("id", "blob_key"):
+        changed = BoardImport.objects.filter(id=row.id, status=ImportStatus.RUNNING, started_at__lte=cutoff).update(
+            status=ImportStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now(), board_id=None
+        )
+        if not changed:
+            continue
+        failed += 1
+        logger.warning("kanban import %s: interrupted and past its time, marked failed", row.id)
+        if row.blob_key:
+            try:
+                blobs.delete(row.blob_key)
+            except ServiceError:
+                logger.warning("kanban import %s: could not delete %s", row.id, row.blob_key)
+    return failed
 
 
 def _fail(import_id: uuid.UUID, error: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.kanban.models import ReminderState, Task
 from apps.kanban.services import reminders
-from apps.kanban.tests.factories_b import make_task, make_team
+from apps.kanban.tests.factories import make_task, make_team
 
 N = int(__import__("os").environ.get("BENCH_N", "400"))
 

@@ -1,4 +1,4 @@
-"""Fixtures of the kanban tests (helpers live in ``factories_a``)."""
+"""Fixtures of the kanban tests (helpers live in ``factories``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from apps.kanban.tests.factories_a import World, make_world
+from apps.kanban.tests.factories import World, make_world
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from apps.kanban.models import Activity, Board, Project, Task
 from apps.kanban.services import changes
 from apps.kanban.services import tasks as task_service
-from apps.kanban.tests.factories_b import API, Team, make_task, make_team
+from apps.kanban.tests.factories import API, Team, make_task, make_team
 
 pytestmark = pytest.mark.django_db
 

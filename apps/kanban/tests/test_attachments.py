@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from apps.kanban.models import Activity, Attachment
-from apps.kanban.tests.factories_b import API, Team, code, make_task, make_team
+from apps.kanban.tests.factories import API, Team, code, make_task, make_team
 from apps.upload.services import upload_service
 
 pytestmark = pytest.mark.django_db

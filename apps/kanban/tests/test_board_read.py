@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.kanban.models import Column
-from apps.kanban.tests.factories_b import (
+from apps.kanban.tests.factories import (
     API,
     Team,
     add_checklist,

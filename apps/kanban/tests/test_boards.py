@@ -9,7 +9,7 @@ import pytest
 
 from apps.kanban.models import Activity, Board, Column, Label, Task
 from apps.kanban.services import boards, changes
-from apps.kanban.tests.factories_a import API, ROLES, World, expected_status, make_task
+from apps.kanban.tests.factories import API, ROLES, World, expected_status, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,8 @@ def test_create_list_rename(world: World) -> None:
 
 
 def test_delete_takes_columns_tasks_and_labels(world: World) -> None:
-    make_task(world.board, world.todo, "a")
-    make_task(world.board, world.done, "b", archived=True)
+    make_task(world.todo, "a")
+    make_task(world.done, "b", archived=True)
     response = world.client("admin").delete(f"{API}/boards/{world.board.id}")
     assert response.status_code == 204
     assert not Board.objects.exists()
@@ -98,7 +98,7 @@ def test_board_writes_publish_events_after_commit_only(world: World, django_capt
 def test_admin_browses_and_searches_read_only(world: World, django_user_model: Any) -> None:
     from django.test import Client
 
-    make_task(world.board, world.todo, "Find me", priority="high")
+    make_task(world.todo, "Find me", priority="high")
     django_user_model.objects.create_superuser(email="root@example.com", password="correct horse battery")
     client = Client()
     assert client.login(username="root@example.com", password="correct horse battery")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from apps.kanban.models import Activity, ChecklistItem, Task
-from apps.kanban.tests.factories_b import API, Team, make_task, make_team
+from apps.kanban.tests.factories import API, Team, make_task, make_team
 
 pytestmark = pytest.mark.django_db
 

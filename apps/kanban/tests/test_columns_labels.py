@@ -11,7 +11,7 @@ from django.db import connection
 
 from apps.kanban.models import Activity, Column, Label, Task, TaskLabel
 from apps.kanban.services import boards
-from apps.kanban.tests.factories_a import API, ROLES, World, expected_status, make_task, make_world
+from apps.kanban.tests.factories import API, ROLES, World, expected_status, make_task, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_patch_fields_and_moves(world: World) -> None:
 
 
 def test_is_done_stamps_and_clears_completed_at(world: World) -> None:
-    task = make_task(world.board, world.todo)
+    task = make_task(world.todo)
     admin = world.client("admin")
     assert admin.patch(f"{API}/columns/{world.todo.id}", {"is_done": True}).json()["is_done"] is True
     task.refresh_from_db()
@@ -100,8 +100,8 @@ def test_is_done_stamps_and_clears_completed_at(world: World) -> None:
 
 def test_delete_with_tasks_is_409_unless_moved(world: World) -> None:
     admin = world.client("admin")
-    existing = make_task(world.board, world.done, "already done")
-    moving = [make_task(world.board, world.todo, f"t{i}", archived=(i == 1)) for i in range(3)]
+    existing = make_task(world.done, "already done")
+    moving = [make_task(world.todo, f"t{i}", archived=(i == 1)) for i in range(3)]
     refused = admin.delete(f"{API}/columns/{world.todo.id}")
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "kanban.conflict"
@@ -129,7 +129,7 @@ def test_empty_column_deletes(world: World) -> None:
 
 
 def test_a_column_delete_that_fails_after_recording_leaves_nothing(world: World, monkeypatch) -> None:
-    task = make_task(world.board, world.todo)
+    task = make_task(world.todo)
 
     def broken(self: Column, *args: object, **kwargs: object) -> None:
         raise RuntimeError("fails after record()")
@@ -183,7 +183,7 @@ def test_labels_create_list_update_delete(world: World) -> None:
     assert [label["name"] for label in listed] == ["bug", "feature"]
     patched = admin.patch(f"{API}/labels/{body['id']}", {"color": "#123456", "name": "feat"})
     assert (patched.json()["name"], patched.json()["color"]) == ("feat", "#123456")
-    task = make_task(world.board, world.todo)
+    task = make_task(world.todo)
     TaskLabel.objects.create(task=task, label_id=body["id"])
     assert admin.delete(f"{API}/labels/{body['id']}").status_code == 204
     assert not TaskLabel.objects.exists()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from apps.kanban.models import Activity, Comment, Role
-from apps.kanban.tests.factories_b import API, Team, actor, add_member, code, make_task, make_team
+from apps.kanban.tests.factories import API, Team, actor, add_member, code, make_task, make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_author_or_admin_deletes(team: Team, task: Any) -> None:
     mine = post(team, task, "mine").json()
     theirs = post(team, task, "theirs").json()
     second = actor("Sam")  # a member who is not the author
-    add_member(team.project, second.user_id, Role.MEMBER)
+    add_member(team.project, Role.MEMBER, second.user_id)
     refused = second.client.delete(f"{API}/comments/{mine['id']}")
     assert refused.status_code == 403
     assert team.member.client.delete(f"{API}/comments/{mine['id']}").status_code == 204

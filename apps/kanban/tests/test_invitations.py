@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from apps.account.services import account_service
 from apps.kanban.models import Activity, Invitation, Membership, Role
 from apps.kanban.services.projects import INVITATION_PATH
-from apps.kanban.tests.factories_a import API, ROLES, World, add_member, client_for, expected_status, make_invitation
+from apps.kanban.tests.factories import API, ROLES, World, add_member, client_for, expected_status, make_invitation
 
 PASSWORD = "correct horse battery staple 42"
 ACCEPT = f"{API}/invitations/accept"

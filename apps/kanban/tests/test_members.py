@@ -10,7 +10,7 @@ import pytest
 from apps.account.services import account_service
 from apps.kanban.models import Activity, Board, Membership, Role, TaskAssignee
 from apps.kanban.services import projects
-from apps.kanban.tests.factories_a import API, ROLES, World, add_member, client_for, expected_status, make_task
+from apps.kanban.tests.factories import API, ROLES, World, add_member, client_for, expected_status, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_members_cannot_manage_others_but_anyone_may_leave(world: World) -> None
     member = world.client("member")
     assert member.delete(members_url(world, world.users["other"])).status_code == 403
     assert member.patch(members_url(world, world.users["member"]), {"role": "admin"}).status_code == 403
-    task = make_task(world.board, world.todo)
+    task = make_task(world.todo)
     TaskAssignee.objects.create(task=task, user_id=world.users["viewer"])
     version = Board.objects.get(pk=world.board.id).version
     assert world.client("viewer").delete(members_url(world, world.users["viewer"])).status_code == 204
@@ -141,7 +141,7 @@ def test_two_owners_stepping_down_at_once_leave_one_owner() -> None:
 
     from django.db import connection
 
-    from apps.kanban.tests.factories_a import make_world
+    from apps.kanban.tests.factories import make_world
 
     world = make_world()
     second = add_member(world.project, Role.OWNER)

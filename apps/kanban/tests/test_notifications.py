@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.kanban.models import Notification, TaskWatch
 from apps.kanban.services import comments, notifications
-from apps.kanban.tests.factories_b import API, Team, code, make_task, make_team
+from apps.kanban.tests.factories import API, Team, code, make_task, make_team
 
 ME = "/api/v2/account/me"
 

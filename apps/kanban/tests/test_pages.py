@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from apps.authz.services import authz_service
 from apps.kanban.models import Activity, Invitation, Membership, Role
-from apps.kanban.tests.factories_a import World, make_invitation, make_world
+from apps.kanban.tests.factories import World, make_invitation, make_world
 from apps.kanban.tests.test_invitations import PASSWORD, real_user
 from tests.support.pages import CSRF_RE, assert_page_headers, page_client
 

@@ -10,7 +10,7 @@ from django.db import connection
 from apps.kanban.models import ChecklistItem
 from apps.kanban.services.errors import KanbanInvalidError
 from apps.kanban.services.positions import DIGITS, key_between, validate_key
-from apps.kanban.tests.factories_b import make_board, make_column, make_project, make_task
+from apps.kanban.tests.factories import make_board, make_column, make_project, make_task
 
 
 def random_keys(count: int, seed: int) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from apps.kanban.models import Activity, Board, Column, Membership, Project, Task
 from apps.kanban.services import projects
 from apps.kanban.services.errors import KanbanInvalidError
-from apps.kanban.tests.factories_a import API, ROLES, World, client_for, expected_status, make_task
+from apps.kanban.tests.factories import API, ROLES, World, client_for, expected_status, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,8 @@ def test_read_edit_and_activity(world: World) -> None:
 
 
 def test_delete_removes_everything_including_tasks(world: World) -> None:
-    make_task(world.board, world.todo, "one")
-    make_task(world.board, world.done, "two")
+    make_task(world.todo, "one")
+    make_task(world.done, "two")
     response = world.client("owner").delete(f"{API}/projects/{world.project.id}")
     assert response.status_code == 204
     assert not Project.objects.filter(pk=world.project.id).exists()

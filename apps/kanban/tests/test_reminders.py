@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.kanban.models import ReminderKind, ReminderState, Task
 from apps.kanban.services import reminders, tasks
-from apps.kanban.tests.factories_b import API, Team, make_team
+from apps.kanban.tests.factories import API, Team, make_team
 
 ME = "/api/v2/account/me"
 

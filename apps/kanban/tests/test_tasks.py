@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from apps.kanban.models import Activity, Task
-from apps.kanban.tests.factories_b import API, Team, code, make_board, make_column, make_label, make_task, make_team
+from apps.kanban.tests.factories import API, Team, code, make_board, make_column, make_label, make_task, make_team
 
 pytestmark = pytest.mark.django_db
 

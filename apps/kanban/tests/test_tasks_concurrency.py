@@ -17,7 +17,7 @@ from apps.kanban.models import Activity, Project, Task
 from apps.kanban.services import tasks as task_service
 from apps.kanban.services.errors import KanbanConflictError, WipLimitError
 from apps.kanban.services.tasks import Placement
-from apps.kanban.tests.factories_b import make_board, make_column, make_project, make_task
+from apps.kanban.tests.factories import make_board, make_column, make_project, make_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.kanban.models import Attachment, ChecklistItem, Comment
-from apps.kanban.tests.factories_b import API, Actor, Team, api_key_client, code, make_task, make_team
+from apps.kanban.tests.factories import API, Actor, Team, api_key_client, code, make_task, make_team
 from apps.upload.services import upload_service
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Kanban task API tests that run on PostgreSQL (with the suite) AND on SQLite (``make run``'s default).
 
 The suite's ``conftest.py`` stops unless the database is PostgreSQL, so on SQLite run this module without
-it (it needs none of its fixtures; data comes from ``factories_b``)::
+it (it needs none of its fixtures; data comes from ``factories``)::
 
     DATABASE_URL=sqlite:///var/kanban-test.sqlite3 REDIS_URL= CELERY_BROKER_URL= \\
         .venv/bin/pytest --noconftest -p no:cacheprovider apps/kanban/tests/test_tasks_sqlite.py
@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from apps.kanban.models import Activity, Task
-from apps.kanban.tests.factories_b import API, Team, code, make_task, make_team
+from apps.kanban.tests.factories import API, Team, code, make_task, make_team
 
 pytestmark = pytest.mark.django_db
 

@@ -37,7 +37,7 @@ from apps.kanban.models import (
     TaskAssignee,
 )
 from apps.kanban.services import projects, trello_import
-from apps.kanban.tests.factories_a import API, client_for, make_task
+from apps.kanban.tests.factories import API, client_for, make_task
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "trello"
@@ -437,9 +437,9 @@ def test_csv_export_one_row_per_task_with_formula_guard(s3: Any) -> None:
     board = Board.objects.get(id=first["board_id"])
     column = Column.objects.filter(board=board).order_by("position").first()
     assert column is not None
-    make_task(board, column, title='=HYPERLINK("http://evil.example","click")', description='say "hi",\nthen -1')
-    make_task(board, column, title="+SUM(A1:A2)")
-    make_task(board, column, title="@cmd")
+    make_task(column, title='=HYPERLINK("http://evil.example","click")', description='say "hi",\nthen -1')
+    make_task(column, title="+SUM(A1:A2)")
+    make_task(column, title="@cmd")
 
     response = team.client("viewer").get(f"{API}/boards/{board.id}/export?format=csv")
 

@@ -11,7 +11,7 @@ import pytest
 
 from apps.kanban.models import Activity, Comment, Invitation, Membership, Project, Role, Task, TaskAssignee
 from apps.kanban.services import KanbanService, kanban_service, projects
-from apps.kanban.tests.factories_a import World, add_member, make_invitation, make_task, make_world
+from apps.kanban.tests.factories import World, add_member, make_invitation, make_task, make_world
 from gau.rpc.testing import transport_modes
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_a_project_with_nobody_left_is_deleted_and_co_owned_ones_stay(mode) -> N
     me = uuid.uuid4()
     alone = projects.project_create(user_id=me, name="Alone").project
     board_world = make_world("Alone's tasks")  # a second world to prove only `alone` goes
-    make_task(board_world.board, board_world.todo)
+    make_task(board_world.todo)
     shared = world.project
     add_member(shared, Role.OWNER, me)
     kanban_service.delete_user_data(user_id=me)
@@ -68,7 +68,7 @@ def test_a_project_with_nobody_left_is_deleted_and_co_owned_ones_stay(mode) -> N
 
 def test_assignments_go_comments_stay_anonymised_idempotent(mode, world: World) -> None:
     me = world.users["member"]
-    task = make_task(world.board, world.todo, "Mine")
+    task = make_task(world.todo, "Mine")
     Task.objects.filter(pk=task.pk).update(created_by=me)
     TaskAssignee.objects.create(task=task, user_id=me)
     TaskAssignee.objects.create(task=task, user_id=world.users["admin"])
@@ -94,7 +94,7 @@ def test_assignments_go_comments_stay_anonymised_idempotent(mode, world: World) 
 
 def test_export(mode, world: World) -> None:
     me = world.users["admin"]
-    task = make_task(world.board, world.todo, "Ship it")
+    task = make_task(world.todo, "Ship it")
     TaskAssignee.objects.create(task=task, user_id=me)
     comment = Comment.objects.create(task=task, author_id=me, body="on it")
     Comment.objects.create(task=task, author_id=world.users["owner"], body="not mine")

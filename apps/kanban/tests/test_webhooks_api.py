@@ -10,7 +10,7 @@ import pytest
 
 from apps.kanban.models import Webhook, WebhookDelivery
 from apps.kanban.services import webhook_net, webhooks
-from apps.kanban.tests.factories_a import API, ROLES, World, expected_status
+from apps.kanban.tests.factories import API, ROLES, World, expected_status
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from apps.account.services import account_service
 from apps.email.services import email_service
 from apps.kanban.models import Webhook, WebhookAttempt, WebhookDelivery
 from apps.kanban.services import tasks, webhook_delivery, webhook_net, webhooks
-from apps.kanban.tests.factories_a import API, World, add_member, make_world
+from apps.kanban.tests.factories import API, World, add_member, make_world
 from apps.kanban.tests.webhook_receiver import Receiver, make_tls, readme_verify_snippet, receiver_fixture
 
 FAST = {"ALLOW_PRIVATE": True, "RETRY_DELAYS": [0.2, 0.2, 0.2, 0.2, 0.2, 0.2], "JITTER": 0.0, "SWEEP_INTERVAL": 3600}

@@ -1,5 +1,13 @@
-"""Test data for the task part of kanban (part B): users through the account interface, kanban rows with
-the ORM (projects, members, boards, columns and labels are part A's services; tests here only need rows).
+"""Test data for the kanban tests: users, clients, rows and two ready-made set-ups.
+
+- ``World`` / :func:`make_world` (the ``world`` fixture): a project made through the services with one
+  *id* per role (no account behind them), a board with two columns and a label; its clients are forced
+  principals (:func:`client_for`, optionally an API key's scopes).
+- ``Team`` / :func:`make_team`: real accounts per role (display names come from the account interface)
+  with real bearer tokens (:func:`bearer_client`), and a board of three columns made as rows.
+- Rows straight through the ORM (test data, not the write path): :func:`make_project`, :func:`make_board`,
+  :func:`make_column`, :func:`make_label`, :func:`make_task`, :func:`add_member`, :func:`add_checklist`,
+  :func:`add_comments`, :func:`make_invitation`, :func:`fill_board` (big boards in bulk).
 
 Nothing here depends on the suite's ``conftest.py`` fixtures, so modules built on it can also run on
 SQLite with ``pytest --noconftest`` (see ``test_tasks_sqlite.py``).
@@ -7,21 +15,25 @@ SQLite with ``pytest --noconftest`` (see ``test_tasks_sqlite.py``).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.authz.services import PrincipalData
 from apps.kanban.models import (
+    ROLE_RANK,
     Board,
     ChecklistItem,
     Column,
     Comment,
+    Invitation,
     Label,
     Membership,
     Project,
@@ -30,22 +42,27 @@ from apps.kanban.models import (
     TaskAssignee,
     TaskLabel,
 )
+from apps.kanban.services import boards, projects
 from apps.kanban.services.positions import key_between
 
 API = "/api/v2/kanban"
+ROLES = ("viewer", "member", "admin", "owner")
 
 
-def make_user(display_name: str = "Test") -> uuid.UUID:
-    """A real account user (display names come from the account interface)."""
-    from apps.account.services import account_service
-
-    email = f"k-{uuid.uuid4().hex[:12]}@example.com"
-    return account_service.create_user(
-        email=email, password="correct horse battery staple", display_name=display_name
-    ).id
+# --- users and clients ------------------------------------------------------------------------------
 
 
-def client_for(user_id: uuid.UUID) -> Any:
+def client_for(user_id: uuid.UUID, *, scopes: frozenset[str] | None = None) -> Any:
+    """A JSON API client acting as ``user_id`` (a session, or an API key with ``scopes``), authenticated
+    with a ``PrincipalData`` as the bearer-token authentication would set it (no token is checked)."""
+    client = APIClient()
+    client.default_format = "json"
+    kind = "user" if scopes is None else "api_key"
+    client.force_authenticate(user=PrincipalData(user_id=user_id, kind=kind, scopes=scopes))  # type: ignore[arg-type]
+    return client
+
+
+def bearer_client(user_id: uuid.UUID) -> Any:
     """An API client with a real bearer token for ``user_id`` (JSON by default)."""
     from apps.authz.services import authz_service
 
@@ -67,15 +84,38 @@ def api_key_client(user_id: uuid.UUID, *scopes: str) -> Any:
     return client
 
 
+def make_user(display_name: str = "Test") -> uuid.UUID:
+    """A real account user (display names come from the account interface)."""
+    from apps.account.services import account_service
+
+    email = f"k-{uuid.uuid4().hex[:12]}@example.com"
+    return account_service.create_user(
+        email=email, password="correct horse battery staple", display_name=display_name
+    ).id
+
+
+def expected_status(role: str, *, needs: str, ok: int) -> int:
+    """What a caller with ``role`` (or ``"stranger"``) gets from an endpoint needing ``needs``."""
+    if role == "stranger":
+        return 404
+    return ok if ROLE_RANK[role] >= ROLE_RANK[needs] else 403
+
+
+# --- rows -------------------------------------------------------------------------------------------
+
+
+def add_member(project: Project, role: str, user_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:
+    """A membership of ``user_id`` (a new id when None) with ``role``; returns the user id."""
+    user_id = user_id or uuid.uuid4()
+    Membership.objects.create(project=project, user_id=user_id, role=role, **fields)
+    return user_id
+
+
 def make_project(*, key: str = "TASK", name: str = "Project", owner: uuid.UUID | None = None) -> Project:
     project = Project.objects.create(name=name, key=key, created_by=owner)
     if owner is not None:
-        add_member(project, owner, Role.OWNER)
+        add_member(project, Role.OWNER, owner)
     return project
-
-
-def add_member(project: Project, user_id: uuid.UUID, role: str) -> Membership:
-    return Membership.objects.create(project=project, user_id=user_id, role=role)
 
 
 def make_board(project: Project, name: str = "Board") -> Board:
@@ -97,30 +137,26 @@ def make_task(
     column: Column,
     title: str = "A task",
     *,
-    description: str = "",
-    priority: str = "none",
-    due_at: datetime | None = None,
-    archived: bool = False,
     labels: Sequence[Label] = (),
     assignees: Sequence[uuid.UUID] = (),
+    **fields: Any,
 ) -> Task:
-    """A task appended to ``column`` (number from the project counter), straight through the ORM."""
+    """A task appended to ``column`` with the project's next number, straight through the ORM; ``fields``
+    are Task fields (``description``, ``priority``, ``due_at``, ``archived``...). In a done column it is
+    completed now unless ``completed_at`` is given."""
     board = column.board
     Project.objects.filter(id=board.project_id).update(next_number=F("next_number") + 1)
     number = Project.objects.values_list("next_number", flat=True).get(id=board.project_id) - 1
     last = Task.objects.filter(column=column).order_by("-position").values_list("position", flat=True).first()
+    fields.setdefault("completed_at", timezone.now() if column.is_done else None)
     task = Task.objects.create(
         project_id=board.project_id,
         board=board,
         column=column,
         number=number,
         title=title,
-        description=description,
-        priority=priority,
-        due_at=due_at,
-        archived=archived,
         position=key_between(last, None),
-        completed_at=timezone.now() if column.is_done else None,
+        **fields,
     )
     TaskLabel.objects.bulk_create([TaskLabel(task=task, label=lab) for lab in labels])
     TaskAssignee.objects.bulk_create([TaskAssignee(task=task, user_id=u) for u in assignees])
@@ -140,6 +176,9 @@ def add_comments(task: Task, author: uuid.UUID, count: int) -> None:
     Comment.objects.bulk_create([Comment(task=task, author_id=author, body=f"comment {i}") for i in range(count)])
 
 
+# --- set-ups ----------------------------------------------------------------------------------------
+
+
 @dataclass
 class Actor:
     """A user with a signed-in API client."""
@@ -151,7 +190,7 @@ class Actor:
 
 def actor(name: str) -> Actor:
     user_id = make_user(name)
-    return Actor(user_id=user_id, client=client_for(user_id), name=name)
+    return Actor(user_id=user_id, client=bearer_client(user_id), name=name)
 
 
 @dataclass
@@ -180,12 +219,32 @@ class Team:
         }
 
 
+def make_invitation(
+    project: Project,
+    email: str,
+    *,
+    role: str = Role.MEMBER,
+    token: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """An invitation row for ``email``; returns its token."""
+    token = token or uuid.uuid4().hex
+    Invitation.objects.create(
+        project=project,
+        email=email,
+        role=role,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=expires_at or timezone.now() + timedelta(days=7),
+    )
+    return token
+
+
 def make_team(*, key: str = "TASK") -> Team:
     owner, admin, member, viewer, stranger = (actor(n) for n in ("Olive", "Adam", "Mia", "Vic", "Stan"))
     project = make_project(key=key, owner=owner.user_id)
-    add_member(project, admin.user_id, Role.ADMIN)
-    add_member(project, member.user_id, Role.MEMBER)
-    add_member(project, viewer.user_id, Role.VIEWER)
+    add_member(project, Role.ADMIN, admin.user_id)
+    add_member(project, Role.MEMBER, member.user_id)
+    add_member(project, Role.VIEWER, viewer.user_id)
     board = make_board(project)
     todo = make_column(board, "To do")
     doing = make_column(board, "Doing")
@@ -252,3 +311,32 @@ def fill_board(board: Board, columns: list[Column], tasks: int, *, users: list[u
         [Attachment(task=t, file_id=uuid.uuid4(), filename="a.txt", content_type="text/plain", size=1) for t in rows],
         batch_size=5000,
     )
+
+
+@dataclass
+class World:
+    """A project with one user per role, an extra member, a stranger, a board with two columns and a label."""
+
+    project: Project
+    board: Board
+    todo: Column
+    done: Column
+    label: Label
+    users: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    def client(self, role: str, *, scopes: frozenset[str] | None = None) -> Any:
+        return client_for(self.users[role], scopes=scopes)
+
+
+def make_world(name: str = "Apollo") -> World:
+    owner = uuid.uuid4()
+    project = projects.project_create(user_id=owner, name=name, key="APO").project
+    users = {"owner": owner, "stranger": uuid.uuid4()}
+    for role in ("viewer", "member", "admin"):
+        users[role] = add_member(project, role)
+    users["other"] = add_member(project, Role.MEMBER)
+    board = boards.board_create(user_id=owner, project_id=project.id, name="Main")
+    todo = boards.column_create(user_id=owner, board_id=board.id, name="To do")
+    done = boards.column_create(user_id=owner, board_id=board.id, name="Done", is_done=True)
+    label = boards.label_create(user_id=owner, board_id=board.id, name="bug", color="#ff0000")
+    return World(project=project, board=board, todo=todo, done=done, label=label, users=users)
