@@ -130,15 +130,17 @@ def warm_up(url: str, token: str) -> None:
                 break
 
 
-def measure(name: str, env: dict[str, str], api: str, data: dict[str, str], clients: int, moves: int) -> dict[str, Any]:
+def measure(
+    name: str, env: dict[str, str], api: str, data: dict[str, str], *, clients: int, moves: int
+) -> dict[str, Any]:
     port = lib.free_port()
     log = lib.scratch_dir() / f"realtime-{name}-{port}.log"
-    with open(log, "ab") as out:
+    with open(log, "ab") as log_file:
         proc = subprocess.Popen(
             server_args(name, port),
             cwd=lib.ROOT,
             env={**env, "PORT": str(port)},
-            stdout=out,
+            stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -169,7 +171,8 @@ def measure(name: str, env: dict[str, str], api: str, data: dict[str, str], clie
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert client.stdin is not None and client.stdout is not None
+        assert client.stdin is not None
+        assert client.stdout is not None
         ready = client.stdout.readline()
         if not ready.startswith("READY"):
             client.kill()
@@ -215,13 +218,15 @@ def main() -> int:
     results = []
     with lib.running("api", env=env, threads=4) as api:
         for name in names:
-            result = measure(name, env, api.url, data, clients, moves)
+            result = measure(name, env, api.url, data, clients=clients, moves=moves)
             results.append(result)
+            api_p50 = sorted(result["api_ms"])[len(result["api_ms"]) // 2]
             print(
                 f"  {name:>12}: {result['ready']}; delivery p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms "
-                f"max {result['max_ms']} ms, missing {result['missing']}; RSS {result['rss_base_mib']} -> "
+                f"max {result['max_ms']} ms, fan-out spread {result['spread_ms']} ms, missing {result['missing']}; "
+                f"RSS {result['rss_base_mib']} -> "
                 f"{result['rss_open_mib']} MiB = {result['kib_per_stream']} KiB/stream; server CPU "
-                f"{result['server_cpu_s']} s; {result['threads']} threads; API move {sorted(result['api_ms'])[len(result['api_ms']) // 2]} ms",
+                f"{result['server_cpu_s']} s; {result['threads']} threads; API move p50 {api_p50} ms",
                 flush=True,
             )
     first = results[0]

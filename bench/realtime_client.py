@@ -29,7 +29,7 @@ class Stream:
         self.arrived = asyncio.Event()
 
 
-async def follow(host: str, port: int, path: str, token: str, stream: Stream, stop: asyncio.Event) -> None:
+async def follow(host: str, port: int, path: str, *, token: str, stream: Stream, stop: asyncio.Event) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(
         (
@@ -95,7 +95,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
 
     async def start(stream: Stream) -> None:
         async with gate:
-            task = asyncio.ensure_future(follow(rt_host, rt_port, path, token, stream, stop))
+            task = asyncio.ensure_future(follow(rt_host, rt_port, path, token=token, stream=stream, stop=stop))
             await asyncio.wait([task, asyncio.ensure_future(stream.ready.wait())], return_when=asyncio.FIRST_COMPLETED)
             if task.done():
                 task.result()
@@ -110,6 +110,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
 
     latencies: list[list[float]] = []
     api_ms: list[float] = []
+    spreads: list[float] = []  # per move: last delivery - first delivery (the fan-out itself)
     missing = 0
     columns = [args.column_a, args.column_b]
     for n in range(-1, args.moves):  # move -1 warms the API process up and is not counted
@@ -118,7 +119,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         before = [set(s.seen) for s in streams]
         body = json.dumps({"column_id": columns[(n + 1) % 2]}).encode()
         sent = time.monotonic()
-        status = await post(api.hostname or "127.0.0.1", api.port or 80, f"/api/v2/kanban/tasks/{args.task}/move", token, body)
+        move = f"/api/v2/kanban/tasks/{args.task}/move"
+        status = await post(api.hostname or "127.0.0.1", api.port or 80, move, token, body)
         api_ms.append((time.monotonic() - sent) * 1000)
         if status != 200:
             raise RuntimeError(f"move answered {status}")
@@ -138,6 +140,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                 missing += 1
         if n >= 0:
             latencies.append(this)
+            if this:
+                spreads.append(max(this) - min(this))
         else:
             api_ms.pop()
             missing = 0
@@ -155,6 +159,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         "p50_ms": round(percentile(flat, 50), 1) if flat else None,
         "p99_ms": round(percentile(flat, 99), 1) if flat else None,
         "max_ms": round(max(flat), 1) if flat else None,
+        "spread_ms": round(percentile(spreads, 50), 1) if spreads else None,
     }
 
 

@@ -19,7 +19,7 @@ from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gau.settings")
 
-import django  # noqa: E402
+import django
 
 #: Paths served as long-lived streams (async views end to end).
 STREAM_PATHS = re.compile(r"^/api/v2/kanban/boards/[0-9a-fA-F-]{32,36}/events/?$")

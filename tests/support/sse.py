@@ -81,7 +81,8 @@ class SseClient:
                         self.comments += 1
                     elif line == "":
                         if "data" in fields or "event" in fields:
-                            self._events.put(SseEvent(fields.get("event", "message"), fields.get("data", ""), fields.get("id")))
+                            found = SseEvent(fields.get("event", "message"), fields.get("data", ""), fields.get("id"))
+                            self._events.put(found)
                         fields = {}
                     else:
                         name, _, value = line.partition(":")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -49,7 +50,7 @@ def servers(
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for proc, url in zip(procs, urls, strict=True):
-            processes.wait_until(lambda u=url: processes.http_ready(f"{u}/healthz"), timeout=60, what="uvicorn", proc=proc)
+            processes.wait_until(partial(processes.http_ready, f"{url}/healthz"), timeout=60, what="server", proc=proc)
         yield urls
     finally:
         for proc in procs:
@@ -69,8 +70,8 @@ def follow(base: str, world: World, role: str, *, last_event_id: int | None = No
 
 
 def new_task(world: World, title: str) -> uuid.UUID:
-    task = tasks.task_create(user_id=world.users["member"], board_id=world.board.id, column_id=world.todo.id, title=title)
-    return task.id
+    member, board, column = world.users["member"], world.board.id, world.todo.id
+    return tasks.task_create(user_id=member, board_id=board, column_id=column, title=title).id
 
 
 @pytest.fixture
@@ -271,7 +272,8 @@ def test_make_run_serves_events_without_redis(live_world: World, tmp_path: Path)
         for title in ("one", "two"):
             answer = httpx.post(url, json={"column_id": str(world.todo.id), "title": title}, headers=bearer, timeout=10)
             assert answer.status_code == 201, answer.text
-        assert [(e.event, e.id) for e in (stream.next(), stream.next())] == [("task.created", "1"), ("task.created", "2")]
+        got = [(e.event, e.id) for e in (stream.next(), stream.next())]
+        assert got == [("task.created", "1"), ("task.created", "2")]
         stream.close()
         resumed = SseClient(f"{base}/api/v2/kanban/boards/{world.board.id}/events", {**bearer, "Last-Event-ID": "1"})
         assert resumed.start().next().id == "2"
