@@ -235,8 +235,8 @@ def main() -> int:
     print(
         lib.bench_line(
             "realtime",
-            f"goal p99={GOAL_MS:.0f} ms; {first['server']} {clients} streams p50={first['p50_ms']} ms "
-            f"p99={p99} ms missing={first['missing']}; {first['kib_per_stream']} KiB/stream",
+            f"goal p99={GOAL_MS:.0f} ms; p99={p99} ms p50={first['p50_ms']} ms (missing {first['missing']}); "
+            f"{first['server']}, {clients} streams, {first['kib_per_stream']} KiB/stream",
             ratio,
             1.0,
         ),

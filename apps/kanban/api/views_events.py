@@ -10,12 +10,15 @@ the same stream is consumed on the request's thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,8 +28,11 @@ from apps.kanban.api.permissions import KanbanApiView, caller_id
 from apps.kanban.services import live
 from apps.kanban.services.boards import board_access
 from apps.kanban.services.errors import KanbanNotFoundError
-from gau.api.errors import error_response
+from gau.api.errors import UNAVAILABLE_RETRY_AFTER, error_response
 from gau.api.schema import errors
+from gau.rpc import ServiceError
+
+logger = logging.getLogger(__name__)
 
 _AUTHENTICATORS = (BearerTokenAuthentication(), ApiKeyAuthentication())
 
@@ -111,6 +117,11 @@ async def board_events(request: HttpRequest, board_id: uuid.UUID) -> HttpRespons
         if exc.status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
+    except ServiceError as exc:  # e.g. the revocation store or a remote authz is down (503)
+        return error_response(exc.http_status, exc.code, exc.message, retry_after=exc.extra.get("retry_after"))
+    except (DatabaseError, RedisError):
+        logger.exception("cannot open a board event stream")
+        return error_response(503, retry_after=UNAVAILABLE_RETRY_AFTER)
     events = live.stream(board_id=board_id, project_id=project_id, user_id=user_id, last_event_id=last_event_id)
     content = events if isinstance(request, ASGIRequest) else _in_private_loop(events)
     stream = StreamingHttpResponse(content, content_type="text/event-stream; charset=utf-8")
