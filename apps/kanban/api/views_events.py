@@ -105,7 +105,7 @@ def _in_private_loop(source: AsyncIterator[bytes]) -> Iterator[bytes]:
 
 async def board_events(request: HttpRequest, board_id: uuid.UUID) -> HttpResponseBase:
     """``GET boards/{id}/events``: the board's live events as ``text/event-stream`` (see the kanban README)."""
-    if request.method not in ("GET", "HEAD"):
+    if request.method != "GET":
         response = error_response(405)
         response["Allow"] = "GET"
         return response

@@ -199,6 +199,10 @@ def test_who_may_open_a_stream(servers: list[str], live_world: World) -> None:
     assert (status, body["error"]["code"]) == (400, "invalid_input")
     status, body = refused(base, {"Authorization": "Bearer not-a-jwt"})
     assert status == 401
+    import httpx
+
+    posted = httpx.post(base, timeout=10)
+    assert (posted.status_code, posted.json()["error"]["code"]) == (405, "method_not_allowed")
 
     # The token endpoint: members (viewers too) get one; strangers 404 like every board endpoint.
     response = client_for(world.users["viewer"]).post(f"{API}/boards/{world.board.id}/events/token")
