@@ -3,6 +3,9 @@
 #   web (default):  gunicorn on $PORT (default 8000); WEB_CONCURRENCY worker processes (default 2),
 #                   GUNICORN_THREADS threads each (default 4), GUNICORN_TIMEOUT (30 s) per request,
 #                   GUNICORN_GRACEFUL_TIMEOUT (25 s) to drain after SIGTERM; extra flags via GUNICORN_CMD_ARGS.
+#   realtime:       live board events (SSE) on an ASGI server, one coroutine per open stream
+#                   (docs/decisions/0004-realtime-server.md); route /api/v2/kanban/boards/*/events here:
+#                   docker run ... gau sh -c "exec uvicorn gau.asgi:application --host 0.0.0.0 --port \$PORT"
 #   Celery worker:  docker run ... gau celery -A gau worker -Q default,email -l info
 #   Celery beat:    docker run ... gau celery -A gau beat -l info --schedule /tmp/celerybeat-schedule
 #   Migrations:     docker run ... gau python manage.py migrate --noinput

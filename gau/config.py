@@ -89,6 +89,8 @@ class Config:
     secret_key_fallbacks: tuple[str, ...] = ()
     #: Webhooks may target loopback and private addresses (never link-local / cloud metadata).
     kanban_webhook_allow_private: bool = False
+    #: Live board events (apps/kanban/services/live*.py): heartbeat, token lifetime, backlog bounds.
+    kanban_events: dict[str, Any] = field(default_factory=lambda: _kanban_events({}))
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -346,7 +348,18 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 1024**3, low=0, high=2**50),
         secret_key_fallbacks=fallbacks,
         kanban_webhook_allow_private=_bool(env, "KANBAN_WEBHOOK_ALLOW_PRIVATE", False),
+        kanban_events=_kanban_events(env),
     )
+
+
+def _kanban_events(env: Mapping[str, str]) -> dict[str, Any]:
+    """``KANBAN_EVENTS_*``: the SSE heartbeat, the stream token's lifetime and the resume backlog's bounds."""
+    return {
+        "HEARTBEAT": _float(env, "KANBAN_EVENTS_HEARTBEAT", 15.0, low=0.05, high=300),
+        "TOKEN_TTL": _int(env, "KANBAN_EVENTS_TOKEN_TTL", 60, low=1, high=3600),
+        "BACKLOG_SIZE": _int(env, "KANBAN_EVENTS_BACKLOG_SIZE", 1000, low=1, high=100_000),
+        "BACKLOG_SECONDS": _int(env, "KANBAN_EVENTS_BACKLOG_SECONDS", 600, low=1, high=86_400),
+    }
 
 
 # --- Account (identity) settings: a separate block so parallel edits to load() do not collide ------

@@ -193,6 +193,11 @@ KANBAN_WEBHOOKS: dict[str, Any] = {
     # No broker: start the in-process delivery thread with the app (else with the first delivery).
     "INPROCESS_AUTOSTART": True,
 }
+# Live board events (Server-Sent Events, apps/kanban README "Live board events"): HEARTBEAT seconds between
+# keep-alive comments, TOKEN_TTL seconds a `?token=` may be used to open a stream, and the resume backlog
+# (the last BACKLOG_SIZE events of a board, none older than BACKLOG_SECONDS). QUEUE_SIZE: events a slow
+# client may fall behind before its stream refills from the backlog.
+KANBAN_EVENTS: dict[str, Any] = {**CONFIG.kanban_events, "QUEUE_SIZE": 1000}
 CELERY_BEAT_SCHEDULE["kanban.webhooks_sweep"] = {
     "task": "kanban.webhooks_sweep",
     "schedule": float(KANBAN_WEBHOOKS["SWEEP_INTERVAL"]),

@@ -45,9 +45,19 @@ pytestmark = [pytest.mark.live, pytest.mark.bench]
 
 
 def test_every_benchmark_is_covered() -> None:
-    assert {"account", "cdn", "email", "email_peer", "framework", "import", "kanban", "load", "split", "upload"} <= set(
-        BENCHES
-    )
+    assert {
+        "account",
+        "cdn",
+        "email",
+        "email_peer",
+        "framework",
+        "import",
+        "kanban",
+        "load",
+        "realtime",
+        "split",
+        "upload",
+    } <= set(BENCHES)
 
 
 def test_summary_table_has_one_row_per_bench_line() -> None:

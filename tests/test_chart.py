@@ -83,9 +83,22 @@ def of_kind(manifests: list[Manifest], kind: str) -> dict[str, Manifest]:
 
 
 def web_deployments(manifests: list[Manifest]) -> dict[str, Manifest]:
-    """The components' Deployments (those a Service selects)."""
+    """The components' Deployments (those a Service selects), not the realtime process."""
     services = of_kind(manifests, "Service")
-    return {name: d for name, d in of_kind(manifests, "Deployment").items() if name in services}
+    return {
+        name: d
+        for name, d in of_kind(manifests, "Deployment").items()
+        if name in services and d["metadata"]["labels"]["app.kubernetes.io/component"] != "realtime"
+    }
+
+
+def component_services(manifests: list[Manifest]) -> dict[str, Manifest]:
+    """The components' Services (not the realtime process's)."""
+    return {
+        name: s
+        for name, s in of_kind(manifests, "Service").items()
+        if s["metadata"]["labels"]["app.kubernetes.io/component"] != "realtime"
+    }
 
 
 def pod_templates(manifests: list[Manifest]) -> dict[str, dict[str, Any]]:
@@ -500,21 +513,25 @@ def test_only_the_ingress_controller_and_the_release_reach_web_pods(layout: str,
     policies = list(of_kind(manifests, "NetworkPolicy").values())
     pods = pod_templates(manifests)
     web = {f"Deployment/{name}" for name in web_deployments(manifests)}
+    realtime = {f"Deployment/{RELEASE}-realtime"}  # served through the ingress, scraped by no one
+    assert realtime <= set(pods)
     http, metrics_port = 8000, 9400
     own = {name: (pod["metadata"]["labels"], _namespace(NAMESPACE)) for name, pod in pods.items()}
-    callers = web | {f"Deployment/{RELEASE}-worker"}  # beat only publishes to the broker
+    # beat only publishes to the broker; the realtime process checks tokens with authz (a call when split)
+    callers = web | realtime | {f"Deployment/{RELEASE}-worker"}
     for target_name, target in pods.items():
         assert any(_selects(p["spec"]["podSelector"], target["metadata"]["labels"]) for p in policies), (
             f"{target_name} is selected by no NetworkPolicy: open to every pod"
         )
         is_web = target_name in web
+        served = is_web or target_name in realtime
 
         def reach(source: tuple[dict[str, str], dict[str, str]], port: int, target: dict[str, Any] = target) -> bool:
             return allowed(policies, target, port, source_labels=source[0], source_namespace=source[1])
 
-        assert reach(INGRESS_CONTROLLER, http) is is_web, target_name
+        assert reach(INGRESS_CONTROLLER, http) is served, target_name
         for source_name, source in own.items():
-            assert reach(source, http) is (is_web and source_name in callers), f"{source_name} -> {target_name}"
+            assert reach(source, http) is (served and source_name in callers), f"{source_name} -> {target_name}"
         for stranger, source in STRANGERS.items():
             assert not reach(source, http), f"{stranger} -> {target_name}"
             assert not reach(source, 5432), f"{stranger} -> {target_name}:5432"
@@ -650,9 +667,11 @@ def test_the_service_monitor_scrapes_the_metrics_port_and_path_from_values() -> 
         {"port": "metrics", "path": "/internal/metrics", "interval": "15s", "scrapeTimeout": "10s"}
     ]
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
-    services = of_kind(manifests, "Service")
+    services = component_services(manifests)
     assert {
-        name for name, s in services.items() if _selects(monitor["spec"]["selector"], s["metadata"]["labels"])
+        name
+        for name, s in of_kind(manifests, "Service").items()
+        if _selects(monitor["spec"]["selector"], s["metadata"]["labels"])
     } == set(services)
     for service in services.values():
         assert {"name": "metrics", "port": 9464, "targetPort": "metrics", "protocol": "TCP"} in service["spec"]["ports"]
@@ -667,7 +686,9 @@ def test_the_service_monitor_scrapes_the_metrics_port_and_path_from_values() -> 
     ]
     assert scraped == [f"{RELEASE}-worker"]
     assert pod_monitor["spec"]["podMetricsEndpoints"][0]["path"] == "/internal/metrics"
-    (ingress,) = of_kind(manifests, "Ingress").values()
-    backends = [p["backend"]["service"]["port"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]]
+    ingresses = of_kind(manifests, "Ingress").values()  # the components' and the realtime process's
+    backends = [
+        p["backend"]["service"]["port"] for i in ingresses for r in i["spec"]["rules"] for p in r["http"]["paths"]
+    ]
     assert backends
     assert all(port == {"name": "http"} for port in backends), "the ingress never routes metrics"

@@ -107,3 +107,21 @@ def test_roles_point_at_enabled_components_and_nothing_internal_is_public(files:
         public.extend(paths)
     assert all(path.startswith("/") and not path.startswith("/internal") for path in public), public
     assert values["existingSecret"], "secrets must come from an existing Secret"
+
+
+def test_the_realtime_route_is_the_path_gau_asgi_serves_as_a_stream() -> None:
+    """The chart's realtime Ingress paths and ``gau.asgi.STREAM_PATHS`` name the same URLs (and no other API)."""
+    import re
+    import uuid
+
+    from gau.asgi import STREAM_PATHS
+
+    values = values_for(["values.yaml"])
+    assert values["realtime"]["enabled"] is True
+    events = f"/api/v2/kanban/boards/{uuid.uuid4()}/events"
+    others = [f"/api/v2/kanban/boards/{uuid.uuid4()}", f"/api/v2/kanban/boards/{uuid.uuid4()}/events/token"]
+    for pattern in values["realtime"]["paths"]:
+        assert re.fullmatch(pattern, events)
+        assert not any(re.fullmatch(pattern, other) for other in others)
+    assert STREAM_PATHS.match(events)
+    assert not any(STREAM_PATHS.match(other) for other in others)

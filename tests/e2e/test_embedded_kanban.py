@@ -1,9 +1,10 @@
 """Kanban on the embedded default (``make run``: SQLite, local files, no Redis, no broker, console email),
 black box over HTTP: every kanban endpoint is exercised once, and nothing answers 5xx.
 
-Projects, invitations (token read from the console email), members and roles; boards, columns, labels;
-tasks with numbers, moves, ``If-Match``, WIP limits, search, checklists, comments, attachments (a file
-uploaded through the upload API), activity; the whole-board read with its ETag; then the clean-up.
+Projects, invitations (token read from the console email), members and roles; boards, columns, labels; tasks
+with numbers, moves (followed live over the board's event stream), ``If-Match``, WIP limits, search,
+checklists, comments, attachments (a file uploaded through the upload API), activity; the whole-board read
+with its ETag; then the clean-up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 import pytest
 
 from tests.e2e.client import PASSWORD, ConsoleMailbox, EmbeddedServer, GauClient
+from tests.support.sse import SseClient
 
 pytestmark = pytest.mark.live
 
@@ -102,9 +104,16 @@ def test_kanban_end_to_end_on_the_embedded_default(embedded_server: EmbeddedServ
         stale = alice.patch(f"{K}/tasks/{first['id']}", json={"title": "lost"}, headers={"If-Match": etag})
         assert alice.expect(stale, 412)
         assert stale.json()["error"]["code"] == "kanban.stale_version"
+        # live board events (runserver, no Redis: numbered and fanned out in the process)
+        grant = alice.expect(alice.post(f"{K}/boards/{bid}/events/token"), 201)
+        stream = SseClient(embedded_server.base_url + grant["url"]).start()
+        assert stream.status == 200, stream.error_body
+        stream.next_of("ready")
         moved = alice.expect(alice.post(f"{K}/tasks/{first['id']}/move", json={"column_id": done["id"]}), 200)
         assert moved["done"] is True
         assert moved["completed_at"]
+        assert stream.next_of("task.moved").json()["data"]["task_id"] == first["id"]
+        stream.close()
 
         found = alice.expect(alice.get(f"{K}/boards/{bid}/tasks", params={"q": "trello"}), 200)["results"]
         assert [t["id"] for t in found] == [first["id"]]

@@ -413,7 +413,45 @@ def test_topologies_are_described_by_the_chart(name: str) -> None:
     expected = {Route(f"/api/v2/{app}/", "Prefix", service) for app, service in owner.items()}
     expected |= {Route(path, "Prefix", owner[app]) for app, paths in defaults["appRootPaths"].items() for path in paths}
     expected |= {Route(path, "Prefix", default) for path in defaults["ingress"]["sharedPaths"]}
+    # ... and the live board events to the realtime process (a regex path of its own Ingress).
+    assert rendered.realtime is not None
+    realtime = rendered.realtime[0]
+    expected |= {Route(path, "ImplementationSpecific", realtime) for path in defaults["realtime"]["paths"]}
+    assert rendered.realtime[1] == rendered.components[owner["kanban"]]
     assert set(rendered.routes) == expected
     assert len(rendered.routes) == len(expected)
     assert not [route for route in rendered.routes if route.path.startswith("/internal")]
-    assert {upstream for _, upstream in nginx_locations(rendered.routes)} == set(served)
+    assert {upstream for _, upstream in nginx_locations(rendered.routes)} == set(served) | {realtime}
+
+
+def test_live_board_events_reach_a_follower_through_the_ingress(topology: Topology, client: GauClient) -> None:
+    """The chart's realtime process serves the event streams (routed by its own Ingress path behind the
+    proxy; the monolith without a proxy is asked directly); a move through the API reaches a follower."""
+    from tests.support.sse import SseClient
+
+    assert topology.layout.realtime is not None
+    sign_up(topology, client, new_email("live"))
+    project = client.expect(client.post("/api/v2/kanban/projects", json={"name": "Live", "key": "LIV"}), 201)
+    board = client.expect(client.post(f"/api/v2/kanban/projects/{project['id']}/boards", json={"name": "B"}), 201)
+    columns = [
+        client.expect(client.post(f"/api/v2/kanban/boards/{board['id']}/columns", json={"name": name}), 201)
+        for name in ("To do", "Done")
+    ]
+    task = client.expect(
+        client.post(f"/api/v2/kanban/boards/{board['id']}/tasks", json={"column_id": columns[0]["id"], "title": "Go"}),
+        201,
+    )
+    grant = client.expect(client.post(f"/api/v2/kanban/boards/{board['id']}/events/token"), 201)
+    base = topology.base_url if topology.proxy else topology.url_of(topology.layout.realtime[0])
+    stream = SseClient(base + grant["url"]).start()
+    try:
+        assert stream.status == 200, stream.error_body
+        ready = stream.next_of("ready")
+        client.expect(client.post(f"/api/v2/kanban/tasks/{task['id']}/move", json={"column_id": columns[1]["id"]}), 200)
+        moved = stream.next_of("task.moved")
+        assert int(moved.id or 0) == int(ready.id or 0) + 1
+        assert moved.json()["data"]["task_id"] == task["id"]
+    finally:
+        stream.close()
+    assert_error(httpx.get(f"{base}/api/v2/kanban/boards/{board['id']}/events", timeout=10), 401)
+    client.assert_no_5xx()

@@ -7,10 +7,13 @@ Go SDK in a shared library; no cluster, no ``helm`` binary). From the rendered m
   rendered ``GAU_SERVED_APPS`` and ``GAU_SERVICE_URLS``, whose in-cluster Service URLs
   (``http://gau-identity:8000``) are rewritten to the loopback port of that component's process;
 - the **worker** Deployment becomes a Celery worker with its rendered arguments and environment;
+- the **realtime** Deployment (live board events) becomes its rendered ASGI server command (uvicorn) with
+  its environment;
 - the **ConfigMap** gives the shared configuration (``PUBLIC_BASE_URL`` and ``ALLOWED_HOSTS`` are
   rewritten to the proxy's address);
-- the **Ingress** becomes an nginx configuration (:func:`nginx_config`): each ``Prefix`` path routed to
-  its Service's process, everything else (``/internal/`` included) a 404. A wrong route in the chart
+- the **Ingresses** become an nginx configuration (:func:`nginx_config`): each ``Prefix`` path routed to
+  its Service's process (``ImplementationSpecific`` paths as nginx regular expressions, as ingress-nginx
+  reads them with ``use-regex``), everything else (``/internal/`` included) a 404. A wrong route in the chart
   therefore fails the end-to-end suite.
 
 | name | values | layout |
@@ -34,6 +37,7 @@ import email.policy
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -125,6 +129,8 @@ class Layout:
     worker_args: list[str]
     config: dict[str, str]
     routes: list[Route]
+    #: The realtime Deployment, if enabled: (Service name, environment, command).
+    realtime: tuple[str, dict[str, str], list[str]] | None = None
 
     def owner(self, app: str) -> str:
         """The Service whose process serves ``app``."""
@@ -143,6 +149,7 @@ def layout(topology: str) -> Layout:
     services = {s["metadata"]["name"]: s["spec"]["selector"]["app.kubernetes.io/component"] for s in by_kind["Service"]}
     deployments = {d["metadata"]["name"]: d for d in by_kind["Deployment"]}
     components: dict[str, dict[str, str]] = {}
+    realtime: tuple[str, dict[str, str], list[str]] | None = None
     for service, component in services.items():
         matches = [
             d
@@ -150,13 +157,17 @@ def layout(topology: str) -> Layout:
             if d["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/component") == component
         ]
         assert len(matches) == 1, f"Service {service} selects {len(matches)} Deployments"
-        components[service] = _env_of(matches[0])
+        if component == "realtime":
+            container = matches[0]["spec"]["template"]["spec"]["containers"][0]
+            realtime = (service, _env_of(matches[0]), list(container.get("command") or []))
+        else:
+            components[service] = _env_of(matches[0])
     worker = deployments[f"{RELEASE}-worker"]
     worker_container = worker["spec"]["template"]["spec"]["containers"][0]
     (config_map,) = by_kind["ConfigMap"]
-    (ingress,) = by_kind["Ingress"]
     routes = [
         Route(p["path"], p["pathType"], p["backend"]["service"]["name"])
+        for ingress in by_kind["Ingress"]
         for rule in ingress["spec"]["rules"]
         for p in rule["http"]["paths"]
     ]
@@ -166,7 +177,16 @@ def layout(topology: str) -> Layout:
         worker_args=list(worker_container.get("command") or []) + list(worker_container.get("args") or []),
         config={k: str(v) for k, v in (config_map.get("data") or {}).items()},
         routes=routes,
+        realtime=realtime,
     )
+
+
+def realtime_args(command: list[str], port: int) -> list[str]:
+    """The realtime container's ``sh -c "exec uvicorn ... --port ${PORT}"`` as a local command on ``port``."""
+    assert command[:2] == ["sh", "-c"], command
+    words = shlex.split(command[2].replace("${PORT}", str(port)))
+    assert words[:2] == ["exec", "uvicorn"], words
+    return [PYTHON, "-m", "uvicorn", *("127.0.0.1" if w == "0.0.0.0" else w for w in words[2:])]  # noqa: S104
 
 
 # --- the reverse proxy --------------------------------------------------------------------------------
@@ -186,6 +206,10 @@ def nginx_locations(routes: list[Route]) -> list[tuple[str, str]]:
     for route in routes:
         if route.path.rstrip("/").startswith("/internal"):
             raise ValueError(f"the Ingress routes {route.path!r}: /internal/ must never be public")
+        if route.path_type == "ImplementationSpecific":  # a regular expression (ingress-nginx, use-regex)
+            if locations.setdefault(f"~ ^{route.path}$", route.service) != route.service:
+                raise ValueError(f"the Ingress routes {route.path!r} to two Services")
+            continue
         if route.path_type not in {"Prefix", "Exact"}:
             raise ValueError(f"unsupported pathType {route.path_type!r} for {route.path!r}")
         base = route.path.rstrip("/")
@@ -406,6 +430,8 @@ class Topology:
         self.extra_env = dict(extra_env or {})
         self.with_worker = worker
         self.ports = {service: free_port() for service in self.layout.components}
+        if self.layout.realtime is not None:
+            self.ports[self.layout.realtime[0]] = free_port()
         self.proxy_port = free_port() if proxy else None
         only = next(iter(self.ports.values()))
         self.base_url = f"http://127.0.0.1:{self.proxy_port if proxy else only}"
@@ -470,7 +496,9 @@ class Topology:
             self._migrate()
             for service, env in self.layout.components.items():
                 self._start_server(service, env)
-            for service in self.layout.components:
+            if self.layout.realtime is not None:
+                self._start_realtime()
+            for service in self.servers:
                 self.wait_healthy(service, timeout=timeout)
             if self.with_worker:
                 self._start_worker(timeout)
@@ -582,6 +610,15 @@ class Topology:
             "--access-logfile",
             "-",
         ]
+        process = Process(service, args, self.component_env(env), self.workdir / f"{service}.log", port=port)
+        process.start()
+        self.servers[service] = process
+
+    def _start_realtime(self) -> None:
+        assert self.layout.realtime is not None
+        service, env, command = self.layout.realtime
+        port = self.ports[service]
+        args = realtime_args(command, port)
         process = Process(service, args, self.component_env(env), self.workdir / f"{service}.log", port=port)
         process.start()
         self.servers[service] = process

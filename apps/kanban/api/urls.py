@@ -3,7 +3,7 @@
 
 from django.urls import URLPattern, URLResolver
 
-from apps.kanban.api import urls_imports, urls_notify, urls_projects, urls_tasks, urls_webhooks
+from apps.kanban.api import urls_events, urls_imports, urls_notify, urls_projects, urls_tasks, urls_webhooks
 
 app_name = "kanban"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *urls_imports.urlpatterns,
     *urls_webhooks.urlpatterns,
     *urls_notify.urlpatterns,
+    *urls_events.urlpatterns,
 ]

@@ -163,6 +163,29 @@ def build_body(
     """A delivery's JSON body (compact UTF-8): ``{id, event, created_at, project_id, board_id, actor_id, data}``."""
     payload = {
         "id": str(delivery_id),
+        **event_fields(
+            event=event,
+            created_at=created_at,
+            project_id=project_id,
+            board_id=board_id,
+            actor_id=actor_id,
+            data=data,
+        ),
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_fields(
+    *,
+    event: str,
+    created_at: datetime,
+    project_id: uuid.UUID,
+    board_id: uuid.UUID | None,
+    actor_id: uuid.UUID | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """An event as webhooks and live board events carry it (all but the ``id``, which each numbers its own)."""
+    return {
         "event": event,
         "created_at": _iso(created_at),
         "project_id": str(project_id),
@@ -170,7 +193,14 @@ def build_body(
         "actor_id": str(actor_id) if actor_id else None,
         "data": data,
     }
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    """The ``data`` of ``event`` as a delivery carries it (with ``task_id`` for task events)."""
+    data = dict(event.data)
+    if event.task_id is not None:
+        data.setdefault("task_id", str(event.task_id))
+    return data
 
 
 def _subscribed(webhook: Webhook, event: str) -> bool:
@@ -195,9 +225,7 @@ def outbox_hook(event: Event) -> None:
     hooks = [w for w in active if _subscribed(w, event.verb)]
     if not hooks:
         return
-    data = dict(event.data)
-    if event.task_id is not None:
-        data.setdefault("task_id", str(event.task_id))
+    data = event_data(event)
     now = timezone.now()
     rows = []
     for webhook in hooks:
