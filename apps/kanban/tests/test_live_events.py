@@ -19,7 +19,7 @@ import pytest
 
 from apps.kanban.models import Role
 from apps.kanban.services import live, projects, tasks
-from apps.kanban.tests.factories_a import API, World, add_member, client_for, make_world
+from apps.kanban.tests.factories import API, World, add_member, client_for, make_world
 from tests.support import processes
 from tests.support.sse import SseClient, realtime_server_args
 
