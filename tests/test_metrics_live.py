@@ -34,7 +34,7 @@ def healthz_counts_per_process(directory: Path) -> dict[str, float]:
     """``gau_http_requests_total{route="healthz"}`` of each worker's own file (name: counter_<pid>.db)."""
     counts: dict[str, float] = {}
     for path in directory.glob("counter_*.db"):
-        for family in MultiProcessCollector.merge([str(path)]):
+        for family in MultiProcessCollector.merge([str(path)]):  # type: ignore[no-untyped-call]
             for sample in family.samples:
                 if sample.name == "gau_http_requests_total" and sample.labels.get("route") == "healthz":
                     counts[path.stem] = counts.get(path.stem, 0) + sample.value
@@ -59,7 +59,8 @@ def split_pair(
                 GAU_SERVED_APPS=others,
                 GAU_SERVICE_URLS=f"account={account_url}",
                 PROMETHEUS_MULTIPROC_DIR=str(directory),
-                **METRICS_ENV,
+                GAU_METRICS="true",
+                GAU_METRICS_TOKEN=METRICS_TOKEN,
             )
         yield account_url, rest_url, directory
     finally:
@@ -157,7 +158,7 @@ def metrics_worker(transactional_db: None, s3, _smtp_session, tmp_path: Path) ->
     finally:
         processes.stop(proc, sig=signal.SIGKILL)  # the test is over: no graceful drain
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+            conn.default_channel.queue_delete(queue)  # type: ignore[attr-defined]
 
 
 def test_celery_task_outcomes_and_durations_from_the_workers_endpoint(metrics_worker: tuple[str, str]) -> None:
