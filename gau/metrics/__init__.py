@@ -39,7 +39,12 @@ class _Metrics:
     """The metric objects, created once metrics are first recorded."""
 
     def __init__(self) -> None:
+        import os
+
         from prometheus_client import Counter, Histogram
+
+        if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # e.g. beat or a command: not prepared
+            os.makedirs(directory, exist_ok=True)
 
         self.http_requests: Counter = Counter(
             "gau_http_requests", "HTTP requests answered, by route template", ["method", "route", "status"]
