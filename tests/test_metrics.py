@@ -114,11 +114,12 @@ def test_config_requires_a_token_outside_debug() -> None:
 
 
 @override_settings(GAU_METRICS=False)
-def test_helpers_are_no_ops_when_off() -> None:
+def test_helpers_are_no_ops_when_off(monkeypatch: pytest.MonkeyPatch) -> None:
     from gau import metrics
 
-    metrics._metrics.cache_clear()
+    monkeypatch.setattr(metrics, "_instance", None)
     metrics.observe_request(method="GET", route="x", status=200, seconds=0.1)
+    metrics.observe_rpc(app="a", method="m", seconds=0.1, outcome="ok")
     metrics.cdn_hit("memory")
     metrics.observe_task(task="t", state="SUCCESS", seconds=0.1)
-    assert metrics._metrics.cache_info().currsize == 0  # no metric object was even created
+    assert metrics._instance is None  # no metric object was even created

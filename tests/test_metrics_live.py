@@ -41,6 +41,17 @@ def healthz_counts_per_process(directory: Path) -> dict[str, float]:
     return counts
 
 
+def stale_file(path: Path) -> None:
+    """A dead worker's counter file from an earlier run of the server: 1000 healthz requests."""
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    labels = (["method", "route", "status"], ["GET", "healthz", "200"])
+    stale = MmapedDict(str(path))  # type: ignore[no-untyped-call]
+    stale.write_value(mmap_key("gau_http_requests", "gau_http_requests_total", *labels, ""), 1000.0, 0.0)  # type: ignore[no-untyped-call]
+    stale.close()  # type: ignore[no-untyped-call]
+    assert healthz_counts_per_process(path.parent) == {path.stem: 1000.0}
+
+
 @pytest.fixture(scope="module")
 def split_pair(
     django_db_setup: None, django_db_blocker: Any, s3: Any, _smtp_session: Any, tmp_path_factory: pytest.TempPathFactory
@@ -48,7 +59,9 @@ def split_pair(
     """An account process and, calling it over signed HTTP, a process serving the other apps with two
     gunicorn workers and metrics on; yields (account URL, the other's URL, its multiprocess directory)."""
     tmp = tmp_path_factory.mktemp("metrics-live")
-    directory = tmp / "prometheus"  # made by gunicorn.conf.py's on_starting
+    directory = tmp / "prometheus"
+    directory.mkdir()
+    stale_file(directory / "counter_999999.db")  # a previous run's: gunicorn.conf.py must empty the directory
     factory = ServerFactory(tmp, s3, _smtp_session)
     try:
         with django_db_blocker.unblock():
@@ -62,6 +75,8 @@ def split_pair(
                 GAU_METRICS="true",
                 GAU_METRICS_TOKEN=METRICS_TOKEN,
             )
+        log = factory.servers[rest_url].log_path.read_text()
+        assert f"metrics: multiprocess directory {directory}" in log  # gunicorn.conf.py's on_starting ran
         yield account_url, rest_url, directory
     finally:
         factory.stop_all()

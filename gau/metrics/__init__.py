@@ -11,7 +11,7 @@ status codes and a handful of fixed values.
 
 from __future__ import annotations
 
-import functools
+import threading
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -78,9 +78,17 @@ class _Metrics:
         )
 
 
-@functools.cache
+_lock = threading.Lock()
+_instance: _Metrics | None = None
+
+
 def _metrics() -> _Metrics:
-    return _Metrics()
+    global _instance  # noqa: PLW0603  # one set of metric objects per process, made on first use
+    if _instance is None:
+        with _lock:  # two threads creating them at once would register every metric name twice
+            if _instance is None:
+                _instance = _Metrics()
+    return _instance
 
 
 def observe_request(*, method: str, route: str, status: int, seconds: float) -> None:
