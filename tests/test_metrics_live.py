@@ -25,7 +25,9 @@ METRICS_ENV = {"GAU_METRICS": "true", "GAU_METRICS_TOKEN": METRICS_TOKEN}
 
 
 def scrape(url: str) -> str:
-    response = httpx.get(f"{url}/internal/metrics", headers=auth(), timeout=10)
+    response = httpx.get(
+        f"{url}/internal/metrics", headers=auth(), timeout=30
+    )  # a worker's first request loads the URLconf
     assert response.status_code == 200, response.text
     return response.text
 
@@ -79,7 +81,8 @@ def split_pair(
         assert f"metrics: multiprocess directory {directory}" in log  # gunicorn.conf.py's on_starting ran
         yield account_url, rest_url, directory
     finally:
-        factory.stop_all()
+        for proc in factory.servers.values():
+            processes.stop(proc, sig=signal.SIGQUIT)  # gunicorn's quick shutdown: nothing is in flight
 
 
 def test_two_gunicorn_workers_are_summed_in_one_scrape(split_pair: tuple[str, str, Path]) -> None:
@@ -89,7 +92,7 @@ def test_two_gunicorn_workers_are_summed_in_one_scrape(split_pair: tuple[str, st
 
     def hit(_: int) -> None:
         # A connection per request, several at once: both workers accept some.
-        assert httpx.get(f"{url}/healthz", headers={"Connection": "close"}, timeout=10).status_code == 200
+        assert httpx.get(f"{url}/healthz", headers={"Connection": "close"}, timeout=30).status_code == 200
 
     sent = 0
     with ThreadPoolExecutor(8) as pool:
