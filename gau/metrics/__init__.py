@@ -12,7 +12,7 @@ status codes and a handful of fixed values.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -79,6 +79,8 @@ class _Metrics:
 
 
 _lock = threading.Lock()
+#: (method, route, status) -> its counter and histogram children (bounded like the labels themselves).
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 _instance: _Metrics | None = None
 
 
@@ -95,10 +97,16 @@ def observe_request(*, method: str, route: str, status: int, seconds: float) -> 
     """Count one answered HTTP request under its route template (``unmatched`` when nothing resolved)."""
     if not enabled():
         return
-    m = _metrics()
-    labels = (method if method in _METHODS else "other", route, str(status))
-    m.http_requests.labels(*labels).inc()
-    m.http_duration.labels(*labels).observe(seconds)
+    labels = (method if method in _METHODS else "other", route, status)
+    children = _request_children.get(labels)
+    if children is None:  # labels() validates and locks: do it once per (method, route, status)
+        m = _metrics()
+        values = (labels[0], route, str(status))
+        children = _request_children.setdefault(
+            labels, (m.http_requests.labels(*values), m.http_duration.labels(*values))
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def observe_rpc(*, app: str, method: str, seconds: float, outcome: str, code: str | None = None) -> None:
