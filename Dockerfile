@@ -2,6 +2,8 @@
 #
 #   web (default):  gunicorn on $PORT (default 8000); WEB_CONCURRENCY worker processes (default 2),
 #                   GUNICORN_THREADS threads each (default 4); extra flags via GUNICORN_CMD_ARGS.
+#                   gunicorn reads /app/gunicorn.conf.py: with GAU_METRICS=true it runs Prometheus's
+#                   multiprocess mode (PROMETHEUS_MULTIPROC_DIR; README "Operations: metrics").
 #   Celery worker:  docker run ... gau celery -A gau worker -Q default,email -l info
 #   Celery beat:    docker run ... gau celery -A gau beat -l info --schedule /tmp/celerybeat-schedule
 #   Migrations:     docker run ... gau python manage.py migrate --noinput
