@@ -6,6 +6,8 @@
 #   realtime:       live board events (SSE) on an ASGI server, one coroutine per open stream
 #                   (docs/decisions/0004-realtime-server.md); route /api/v2/kanban/boards/*/events here:
 #                   docker run ... gau sh -c "exec uvicorn gau.asgi:application --host 0.0.0.0 --port \$PORT"
+#                   gunicorn reads /app/gunicorn.conf.py: with GAU_METRICS=true it runs Prometheus's
+#                   multiprocess mode (PROMETHEUS_MULTIPROC_DIR; README "Operations: metrics").
 #   Celery worker:  docker run ... gau celery -A gau worker -Q default,email -l info
 #   Celery beat:    docker run ... gau celery -A gau beat -l info --schedule /tmp/celerybeat-schedule
 #   Migrations:     docker run ... gau python manage.py migrate --noinput

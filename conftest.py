@@ -411,15 +411,15 @@ class ServerFactory:
         self.servers: dict[str, Any] = {}
         self.envs: dict[str, dict[str, str]] = {}
 
-    def __call__(self, port: int | None = None, **env: str) -> str:
-        return self._start(port or processes.free_port(), env)
+    def __call__(self, port: int | None = None, *, workers: int = 1, **env: str) -> str:
+        return self._start(port or processes.free_port(), env, workers=workers)
 
     def restart(self, url: str) -> None:
         """Start a server stopped with :meth:`stop` again, on the same port with the same environment."""
         processes.stop(self.servers[url])
         self._start(int(url.rsplit(":", 1)[1]), self.envs[url])
 
-    def _start(self, port: int, env: dict[str, str]) -> str:
+    def _start(self, port: int, env: dict[str, str], *, workers: int = 1) -> str:
         proc = processes.start(
             [
                 processes.PYTHON,
@@ -429,7 +429,7 @@ class ServerFactory:
                 "-b",
                 f"127.0.0.1:{port}",
                 "-w",
-                "1",
+                str(workers),
                 "--threads",
                 "4",
                 "--access-logfile",

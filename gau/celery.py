@@ -45,3 +45,10 @@ def _forget_inherited_pools(**kwargs: object) -> None:
         pools = getattr(type(conn), "_connection_pools", None)
         if isinstance(pools, dict):
             pools.clear()
+
+
+# --- Metrics (gau/metrics/worker.py): task outcomes and durations, the worker's scrape endpoint -----
+# Each hook returns at once unless GAU_METRICS is on.
+from gau.metrics import worker as _metrics_worker  # noqa: E402
+
+_metrics_worker.install()

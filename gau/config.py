@@ -34,6 +34,9 @@ KNOWN_GAU_VARIABLES = frozenset(
         "GAU_LOG_LEVEL",
         "GAU_LOG_FORMAT",
         "GAU_OTEL",
+        "GAU_METRICS",
+        "GAU_METRICS_TOKEN",
+        "GAU_METRICS_WORKER_PORT",
     }
 )
 
@@ -91,6 +94,7 @@ class Config:
     kanban_webhook_allow_private: bool = False
     #: Live board events (apps/kanban/services/live*.py): heartbeat, token lifetime, backlog bounds.
     kanban_events: dict[str, Any] = field(default_factory=lambda: _kanban_events({}))
+    metrics: MetricsConfig = field(default_factory=lambda: load_metrics({}, debug=True))
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -349,6 +353,34 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         secret_key_fallbacks=fallbacks,
         kanban_webhook_allow_private=_bool(env, "KANBAN_WEBHOOK_ALLOW_PRIVATE", False),
         kanban_events=_kanban_events(env),
+        metrics=load_metrics(env, debug=debug),
+    )
+
+
+# --- Prometheus metrics (gau/metrics, README "Operations"): a block of its own, like the account one ----
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """``GAU_METRICS*``: whether processes record metrics, the scrape's bearer token, the worker's port."""
+
+    enabled: bool = False
+    token: str | None = None
+    #: The Celery worker's own scrape endpoint (its main process); 0: none.
+    worker_port: int = 9100
+
+
+def load_metrics(env: Mapping[str, str], *, debug: bool) -> MetricsConfig:
+    enabled = _bool(env, "GAU_METRICS", False)
+    token = env.get("GAU_METRICS_TOKEN", "").strip() or None
+    if token is not None and len(token) < MIN_INTERNAL_KEY_LENGTH:
+        raise ConfigError("GAU_METRICS_TOKEN", f"must be at least {MIN_INTERNAL_KEY_LENGTH} characters")
+    if enabled and token is None and not debug:
+        raise ConfigError(
+            "GAU_METRICS_TOKEN", "is required when GAU_METRICS is on and DEBUG is off (the scrape's bearer)"
+        )
+    return MetricsConfig(
+        enabled=enabled, token=token, worker_port=_int(env, "GAU_METRICS_WORKER_PORT", 9100, low=0, high=65535)
     )
 
 

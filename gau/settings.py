@@ -73,6 +73,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Prometheus metrics (gau/metrics; README "Operations"): request metrics from the outermost middleware,
+# scraped at /internal/metrics with the GAU_METRICS_TOKEN bearer. Off: no middleware, helpers no-ops.
+GAU_METRICS = CONFIG.metrics.enabled
+GAU_METRICS_TOKEN = CONFIG.metrics.token
+GAU_METRICS_WORKER_PORT = CONFIG.metrics.worker_port
+if GAU_METRICS:
+    MIDDLEWARE.insert(0, "gau.metrics.middleware.MetricsMiddleware")
+
 ROOT_URLCONF = "gau.urls"
 WSGI_APPLICATION = "gau.wsgi.application"
 ASGI_APPLICATION = "gau.asgi.application"

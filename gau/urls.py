@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.account.admin import admin_login
 from gau import health
+from gau.metrics.views import metrics_view
 
 admin.site.site_header = "Gau administration"
 admin.site.site_title = "Gau admin"
@@ -25,6 +26,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("internal/rpc/", include("gau.rpc.urls")),
+    # Prometheus scrape (404 unless GAU_METRICS is on and the bearer matches); never routed by the ingress.
+    path("internal/metrics", metrics_view, name="metrics"),
 ]
 
 # Each served app mounts apps/<app>/api/urls.py under /api/v2/<app>/, and, if it has one,

@@ -93,11 +93,11 @@ def web_deployments(manifests: list[Manifest]) -> dict[str, Manifest]:
 
 
 def component_services(manifests: list[Manifest]) -> dict[str, Manifest]:
-    """The components' Services (not the realtime process's)."""
+    """The components' Services (not the realtime process's, nor the worker's metrics Service)."""
     return {
         name: s
         for name, s in of_kind(manifests, "Service").items()
-        if s["metadata"]["labels"]["app.kubernetes.io/component"] != "realtime"
+        if s["metadata"]["labels"]["app.kubernetes.io/component"] not in {"realtime", "worker"}
     }
 
 
@@ -142,6 +142,25 @@ _ENDPOINT = {
         "path": {"type": "string", "pattern": "^/"},
         "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
         "scrapeTimeout": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
+        # SafeAuthorization: a type and a Secret key selector (Prometheus Operator API).
+        "authorization": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["credentials"],
+            "properties": {
+                "type": {"type": "string"},
+                "credentials": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["key"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "key": {"type": "string"},
+                        "optional": {"type": "boolean"},
+                    },
+                },
+            },
+        },
     },
 }
 _MONITOR_SPEC = {
@@ -508,14 +527,14 @@ STRANGERS = {
 @pytest.mark.parametrize("metrics", [False, True], ids=["metrics-off", "metrics-on"])
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_only_the_ingress_controller_and_the_release_reach_web_pods(layout: str, metrics: bool) -> None:
-    values = merge(values_of(layout), {"metrics": {"enabled": metrics, "port": 9400}})
+    values = merge(values_of(layout), {"metrics": {"enabled": metrics, "workerPort": 9400}})
     manifests = render(values)
     policies = list(of_kind(manifests, "NetworkPolicy").values())
     pods = pod_templates(manifests)
     web = {f"Deployment/{name}" for name in web_deployments(manifests)}
     realtime = {f"Deployment/{RELEASE}-realtime"}  # served through the ingress, scraped by no one
     assert realtime <= set(pods)
-    http, metrics_port = 8000, 9400
+    http, worker_metrics = 8000, 9400  # web pods are scraped on http (path + bearer), the worker on its own port
     own = {name: (pod["metadata"]["labels"], _namespace(NAMESPACE)) for name, pod in pods.items()}
     # beat only publishes to the broker; the realtime process checks tokens with authz (a call when split)
     callers = web | realtime | {f"Deployment/{RELEASE}-worker"}
@@ -533,11 +552,15 @@ def test_only_the_ingress_controller_and_the_release_reach_web_pods(layout: str,
         for source_name, source in own.items():
             assert reach(source, http) is (served and source_name in callers), f"{source_name} -> {target_name}"
         for stranger, source in STRANGERS.items():
+            if source == PROMETHEUS:
+                continue  # below
             assert not reach(source, http), f"{stranger} -> {target_name}"
             assert not reach(source, 5432), f"{stranger} -> {target_name}:5432"
-        scraped = metrics and (is_web or target_name == f"Deployment/{RELEASE}-worker")
-        assert reach(PROMETHEUS, metrics_port) is scraped, target_name
-        assert not reach(INGRESS_CONTROLLER, metrics_port), target_name
+        is_worker = target_name == f"Deployment/{RELEASE}-worker"
+        assert reach(PROMETHEUS, http) is (metrics and is_web), target_name
+        assert reach(PROMETHEUS, worker_metrics) is (metrics and is_worker), target_name
+        assert not reach(PROMETHEUS, 5432), target_name
+        assert not reach(INGRESS_CONTROLLER, worker_metrics), target_name
 
 
 # --- pods: security context, writable paths, resources, shutdown, probes --------------------------------
@@ -653,7 +676,7 @@ def test_the_service_monitor_scrapes_the_metrics_port_and_path_from_values() -> 
         {
             "metrics": {
                 "enabled": True,
-                "port": 9464,
+                "workerPort": 9464,
                 "path": "/internal/metrics",
                 "serviceMonitor": {"enabled": True, "interval": "15s", "labels": {"release": "kube-prometheus-stack"}},
             }
@@ -663,9 +686,9 @@ def test_the_service_monitor_scrapes_the_metrics_port_and_path_from_values() -> 
     (monitor,) = of_kind(manifests, "ServiceMonitor").values()
     (pod_monitor,) = of_kind(manifests, "PodMonitor").values()
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    assert monitor["spec"]["endpoints"] == [
-        {"port": "metrics", "path": "/internal/metrics", "interval": "15s", "scrapeTimeout": "10s"}
-    ]
+    bearer = {"type": "Bearer", "credentials": {"name": "gau-secrets", "key": "GAU_METRICS_TOKEN"}}
+    endpoint = {"port": "http", "path": "/internal/metrics", "interval": "15s", "scrapeTimeout": "10s"}
+    assert monitor["spec"]["endpoints"] == [{**endpoint, "authorization": bearer}]
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
     services = component_services(manifests)
     assert {
@@ -674,11 +697,10 @@ def test_the_service_monitor_scrapes_the_metrics_port_and_path_from_values() -> 
         if _selects(monitor["spec"]["selector"], s["metadata"]["labels"])
     } == set(services)
     for service in services.values():
-        assert {"name": "metrics", "port": 9464, "targetPort": "metrics", "protocol": "TCP"} in service["spec"]["ports"]
+        assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
     deployments = of_kind(manifests, "Deployment")
-    for name in [*web_deployments(manifests), f"{RELEASE}-worker"]:
-        ports = deployments[name]["spec"]["template"]["spec"]["containers"][0]["ports"]
-        assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in ports, name
+    worker_ports = deployments[f"{RELEASE}-worker"]["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in worker_ports
     scraped = [
         n
         for n, d in deployments.items()
@@ -686,6 +708,7 @@ def test_the_service_monitor_scrapes_the_metrics_port_and_path_from_values() -> 
     ]
     assert scraped == [f"{RELEASE}-worker"]
     assert pod_monitor["spec"]["podMetricsEndpoints"][0]["path"] == "/internal/metrics"
+    assert pod_monitor["spec"]["podMetricsEndpoints"][0]["authorization"] == bearer
     ingresses = of_kind(manifests, "Ingress").values()  # the components' and the realtime process's
     backends = [
         p["backend"]["service"]["port"] for i in ingresses for r in i["spec"]["rules"] for p in r["http"]["paths"]

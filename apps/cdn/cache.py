@@ -111,19 +111,24 @@ def ttl() -> int:
     return int(getattr(settings, "CDN_REDIS_TTL", 24 * 3600))
 
 
-def get(key: str, cid: str) -> CachedVariant | None:
+def lookup(key: str, cid: str) -> tuple[CachedVariant | None, str]:
+    """The cached variant and the tier that had it: ``memory``, ``redis``, or ``""`` (not cached)."""
     name = _key(key, cid)
     found = _memory.get(name)
     if found is not None:
-        return found
+        return found, "memory"
     raw: Any = cache.get(name)
     if raw is None:
-        return None
+        return None, ""
     body, content_type, etag, last_modified, public = raw
     found = CachedVariant(body, content_type, etag, last_modified, public)
     if public:
         _memory.put(name, found)
-    return found
+    return found, "redis"
+
+
+def get(key: str, cid: str) -> CachedVariant | None:
+    return lookup(key, cid)[0]
 
 
 def put(key: str, cid: str, variant: CachedVariant) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from apps.email.models import OutboundEmail, Suppression
@@ -57,3 +57,21 @@ def outbound_counts(*, since: datetime) -> list[dict[str, Any]]:
 def outbound_for_recipient(*, address: str) -> QuerySet[OutboundEmail]:
     """Outbox rows addressed to ``address`` (case-insensitive), newest first."""
     return OutboundEmail.objects.filter(to__iexact=address.strip()).order_by("-created_at", "-id")
+
+
+def outbox_backlog() -> dict[str, tuple[int, datetime | None]]:
+    """Rows not yet delivered, by status (``queued``, ``sending``): (count, oldest ``created_at``).
+    One aggregate query on the (status, next_attempt_at) index; read by the metrics scrape."""
+    backlog: dict[str, tuple[int, datetime | None]] = {
+        OutboundEmail.Status.QUEUED: (0, None),
+        OutboundEmail.Status.SENDING: (0, None),
+    }
+    rows = (
+        OutboundEmail.objects.filter(status__in=list(backlog))
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+    )
+    for row in rows:
+        backlog[row["status"]] = (row["n"], row["oldest"])
+    return backlog

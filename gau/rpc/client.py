@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ import orjson
 from django.conf import settings
 from django.db import connections
 
+from gau import metrics
 from gau.rpc import signing
 from gau.rpc.errors import (
     RemoteCallInAtomicError,
@@ -164,9 +166,28 @@ def _decode(iface: type[Service], spec: MethodSpec, status: int, content: bytes)
     raise ServiceUnavailableError(f"The {iface.app} service answered HTTP {status}.", app=iface.app)
 
 
+def _observed_call(iface: type[Service], base_url: str, spec: MethodSpec, kwargs: dict[str, Any]) -> Any:
+    """:func:`_call`, timed and counted in the internal-call metrics (a no-op when metrics are off)."""
+    start = time.perf_counter()
+    try:
+        result = _call(iface, base_url, spec, kwargs)
+    except ServiceError as exc:
+        unavailable = isinstance(exc, ServiceUnavailableError)
+        metrics.observe_rpc(
+            app=iface.app,
+            method=spec.name,
+            seconds=time.perf_counter() - start,
+            outcome="unavailable" if unavailable else "error",
+            code=exc.code if error_class(exc.code) is not None else "unknown",  # labels stay a known set
+        )
+        raise
+    metrics.observe_rpc(app=iface.app, method=spec.name, seconds=time.perf_counter() - start, outcome="ok")
+    return result
+
+
 def _make_method(iface: type[Service], base_url: str, spec: MethodSpec) -> Callable[..., Any]:
     def method(self: Service, **kwargs: Any) -> Any:
-        return _call(iface, base_url, spec, kwargs)
+        return _observed_call(iface, base_url, spec, kwargs)
 
     method.__name__ = spec.name
     method.__qualname__ = f"Remote{iface.__name__}.{spec.name}"

@@ -26,7 +26,8 @@ import pytest
 from PIL import Image
 
 from tests.e2e.client import PASSWORD, GauClient
-from tests.e2e.topology import TOPOLOGIES, Route, Services, Topology, nginx_locations
+from tests.e2e.topology import TOPOLOGIES, Route, Services, Topology, free_port, nginx_locations
+from tests.support.metrics import METRICS_TOKEN, auth, value
 
 pytestmark = pytest.mark.live
 
@@ -54,7 +55,14 @@ def topology(
         services,
         proxy=name != "monolith",
         workdir=tmp_path_factory.mktemp(f"e2e-{name}"),  # the processes' logs, kept by pytest
-        extra_env={"GAU_RPC_TIMEOUT": str(RPC_TIMEOUT)} if name == "split" else None,
+        extra_env={
+            # Metrics on in every process (gunicorn makes each server's multiprocess directory; the worker
+            # serves its own on a free port): the flows run with them, and the proxy must not expose them.
+            "GAU_METRICS": "true",
+            "GAU_METRICS_TOKEN": METRICS_TOKEN,
+            "GAU_METRICS_WORKER_PORT": str(free_port()),
+            **({"GAU_RPC_TIMEOUT": str(RPC_TIMEOUT)} if name == "split" else {}),
+        },
     ).start()
     try:
         yield running
@@ -284,6 +292,22 @@ def test_every_app_end_to_end(topology: Topology, client: GauClient) -> None:
 def _split_only(topology: Topology) -> None:
     if topology.name != "split":
         pytest.skip("fault tests run on the fully split topology")
+
+
+def test_metrics_are_scraped_inside_and_never_through_the_proxy(topology: Topology) -> None:
+    """Each process answers /internal/metrics to the bearer; the proxy built from the Ingress never does."""
+    for service in topology.layout.components:
+        direct = topology.url_of(service) + "/internal/metrics"
+        assert_error(httpx.get(direct, timeout=10), 404, "not_found")  # no bearer: as if it did not exist
+        text = httpx.get(direct, headers=auth(), timeout=10).raise_for_status().text
+        assert value(text, "gau_http_requests_total", route="healthz") >= 1, service
+    if topology.proxy:
+        for path in ("/internal/metrics", "/metrics"):
+            assert_error(httpx.get(topology.base_url + path, headers=auth(), timeout=10), 404, "not_found")
+    # The worker's own endpoint: the deliveries of the flows above, counted by its pool's children.
+    worker = f"http://127.0.0.1:{topology.extra_env['GAU_METRICS_WORKER_PORT']}/internal/metrics"
+    text = httpx.get(worker, headers=auth(), timeout=10).raise_for_status().text
+    assert value(text, "gau_celery_tasks_total", task="email.deliver", state="SUCCESS") >= 1
 
 
 def test_authz_down_is_a_503_with_retry_after_and_nothing_else_breaks(topology: Topology, client: GauClient) -> None:

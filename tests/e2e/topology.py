@@ -146,7 +146,11 @@ def layout(topology: str) -> Layout:
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for manifest in manifests:
         by_kind.setdefault(manifest["kind"], []).append(manifest)
-    services = {s["metadata"]["name"]: s["spec"]["selector"]["app.kubernetes.io/component"] for s in by_kind["Service"]}
+    services = {
+        s["metadata"]["name"]: s["spec"]["selector"]["app.kubernetes.io/component"]
+        for s in by_kind["Service"]
+        if any(port.get("name") == "http" for port in s["spec"]["ports"])  # not the worker's metrics Service
+    }
     deployments = {d["metadata"]["name"]: d for d in by_kind["Deployment"]}
     components: dict[str, dict[str, str]] = {}
     realtime: tuple[str, dict[str, str], list[str]] | None = None

@@ -36,7 +36,7 @@ from apps.cdn.imaging import (
     render,
 )
 from apps.upload.services import StoredObjectData, upload_service
-from gau import blobs
+from gau import blobs, metrics
 from gau.api.errors import error_response
 from gau.rpc.errors import ServiceUnavailableError
 
@@ -215,8 +215,9 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
         # memoised (the allow-lists bound the useful distinct queries), so no QueryDict, no database.
         fast = _fast_cache_id(query) if "auto" not in query else None
         if fast is not None:
-            hit = cache.get(key, fast)
+            hit, tier = cache.lookup(key, fast)
             if hit is not None and hit.public:
+                metrics.cdn_hit(tier)
                 return _serve_variant(request, hit, cache_control=IMMUTABLE, vary=False)
     params = request.GET
     signed = "sig" in params
@@ -231,8 +232,9 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     except BadParams as exc:
         return _error(400, "cdn.invalid_params", str(exc))
     if spec is not None and (params.get("format") not in (None, "auto") or spec.format in {"webp", "avif"}):
-        hit = cache.get(key, spec.cache_id())
+        hit, tier = cache.lookup(key, spec.cache_id())
         if hit is not None and (hit.public or signed):
+            metrics.cdn_hit(tier)
             return _serve_variant(request, hit, cache_control=_cache_control(hit.public, params), vary=vary)
 
     meta = _object_meta(key)
@@ -251,10 +253,10 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     if meta.width and meta.height and meta.width * meta.height > max_source_pixels():
         return _error(413, "cdn.source_too_large", "The source image has too many pixels.")
     cid = spec.cache_id()
-    hit = cache.get(key, cid)
+    hit, tier = cache.lookup(key, cid)
     if hit is None:
         try:
-            hit = _variant(meta, spec)
+            hit, tier = _variant(meta, spec)
         except SourceTooLargeError:
             return _error(413, "cdn.source_too_large", "The source image has too many pixels.")
         except UndecodableImageError:
@@ -262,11 +264,13 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
         if hit is None:
             django_cache.delete(cache.meta_key(key))
             return _error(404)
+    metrics.cdn_hit(tier)
     return _serve_variant(request, hit, cache_control=cache_control, vary=vary)
 
 
-def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant | None:
-    """The variant from object storage, or generated once (Redis lock) and stored back."""
+def _variant(meta: StoredObjectData, spec: VariantSpec) -> tuple[cache.CachedVariant | None, str]:
+    """The variant from object storage (tier ``storage``), or generated once (Redis lock; tier ``miss``)
+    and stored back; another process's fresh one counts as ``redis``."""
     key, cid = meta.key, spec.cache_id()
     stored_key = blobs.variant_prefix(key) + cid
     etag = f'"{meta.sha256[:32]}-{cid}"'
@@ -278,20 +282,20 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant |
     if cache.is_stored(key, cid) and (body := blobs.read_bytes(stored_key)) is not None:
         variant = wrap(body)
         cache.put(key, cid, variant)
-        return variant
+        return variant, "storage"
     if not cache.acquire(key, cid):
         waited = cache.wait_for(key, cid)
         if waited is not None:
-            return waited
+            return waited, "redis"
         if (body := blobs.read_bytes(stored_key)) is not None:
-            return wrap(body)
+            return wrap(body), "storage"
         # The other generator died or was slow: generate ourselves.
     try:
         source = cache.get_source(key)
         if source is None:
             source = blobs.read_bytes(meta.path)
             if source is None:
-                return None
+                return None, ""
             cache.put_source(key, source)
         body, _, _ = render(source, spec)
         variant = wrap(body)
@@ -299,7 +303,7 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant |
         # Persisting to object storage is off the response path: content-addressed, so a late or
         # repeated write can never store anything but the right bytes.
         _store_pool.submit(_store_variant, key, cid, body, CONTENT_TYPES[spec.format])
-        return variant
+        return variant, "miss"
     finally:
         cache.release(key, cid)
 

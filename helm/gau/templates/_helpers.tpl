@@ -154,6 +154,16 @@ env:
     value: {{ join "," $component.apps | quote }}
   - name: GAU_SERVICE_URLS
     value: {{ include "gau.serviceUrls" (list $root $name) | quote }}
+  {{- with $root.Values.metrics }}
+  {{- if .enabled }}
+  - name: GAU_METRICS
+    value: "true"
+  - name: GAU_METRICS_WORKER_PORT
+    value: {{ .workerPort | quote }}
+  - name: PROMETHEUS_MULTIPROC_DIR
+    value: {{ .multiprocDir | quote }}
+  {{- end }}
+  {{- end }}
   {{- range $key, $value := $component.env }}
   - name: {{ $key }}
     value: {{ $value | toString | quote }}
