@@ -24,6 +24,7 @@ from apps.email import catalog, conf, selectors
 from apps.email.models import OutboundEmail, Suppression
 from apps.email.rendering import Rendered, RenderError, render
 from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, mailer
+from gau import tracing
 
 logger = logging.getLogger("apps.email")
 Status = OutboundEmail.Status
@@ -229,7 +230,8 @@ def deliver(email_id: uuid.UUID, *, eager: bool = False) -> str:
         return _update_owned(row.pk, token, {"dot_sent": True}, sending_only=True)
 
     try:
-        reply = mailer.send(build_message(row, rendered), before_dot=before_dot)
+        with tracing.span("email.smtp_send", **{"gau.email_id": str(row.pk), "gau.email_template": row.template}):
+            reply = mailer.send(build_message(row, rendered), before_dot=before_dot)
     except LeaseLost:
         _log(row, "lease-lost", started=started, level=logging.WARNING)
         return "lease-lost"
@@ -318,10 +320,10 @@ def _retry_or_fail(row: OutboundEmail, token: uuid.UUID, exc: TemporaryFailure, 
     return "retry"
 
 
-def _publish(email_id: uuid.UUID, *, countdown: float) -> None:
+def _publish(email_id: uuid.UUID, *, countdown: float, traceparent: str = "") -> None:
     from apps.email.tasks import deliver as deliver_task
 
-    deliver_task.apply_async_safely(str(email_id), countdown=countdown)
+    deliver_task.apply_async_safely(str(email_id), countdown=countdown, traceparent=traceparent)
 
 
 def suppress(*, address: str, reason: str, source_email_id: uuid.UUID | None = None) -> Suppression:
@@ -338,15 +340,16 @@ def sweep() -> int:
     """Re-publish every stuck row (see :func:`selectors.outbound_stuck`); return how many."""
     settings_ = conf.get()
     now = timezone.now()
-    ids = list(
+    rows = list(
         selectors.outbound_stuck(
             now=now, stuck_after=settings_.stuck_after, sending_lease=settings_.sending_lease
-        ).values_list("id", flat=True)[:1000]
+        ).values_list("id", "traceparent")[:1000]
     )
-    if not ids:
+    if not rows:
         return 0
+    ids = [email_id for email_id, _ in rows]
     OutboundEmail.objects.filter(pk__in=ids, status=Status.QUEUED).update(enqueued_at=now)
-    for email_id in ids:
-        _publish(email_id, countdown=0)
+    for email_id, traceparent in rows:  # each in the trace of the request that asked for it
+        _publish(email_id, countdown=0, traceparent=traceparent)
     logger.info("email.sweep requeued=%d", len(ids), extra={"requeued": len(ids)})
     return len(ids)

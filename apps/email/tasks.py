@@ -12,6 +12,7 @@ from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 
 from apps.email import delivery
+from gau import tracing
 
 logger = logging.getLogger("apps.email")
 
@@ -31,11 +32,15 @@ class OutboxTask(DjangoTask):  # type: ignore[type-arg]
     def delay(self, *args: Any, **kwargs: Any) -> Any:
         return self.apply_async_safely(*args, **kwargs)
 
-    def apply_async_safely(self, *args: Any, countdown: float = 0, **kwargs: Any) -> Any:
-        """``apply_async(args, kwargs)`` that logs and swallows broker errors."""
+    def apply_async_safely(self, *args: Any, countdown: float = 0, traceparent: str = "", **kwargs: Any) -> Any:
+        """``apply_async(args, kwargs)`` that logs and swallows broker errors.
+
+        ``traceparent``: the trace the task joins (the one its outbox row was written in); by default the
+        current one."""
         try:
             options: dict[str, Any] = {"countdown": countdown} if countdown > 0 else {}
-            return self.apply_async(args, kwargs, retry=True, retry_policy=_PUBLISH_RETRY, **options)
+            with tracing.attached(traceparent):
+                return self.apply_async(args, kwargs, retry=True, retry_policy=_PUBLISH_RETRY, **options)
         except Exception as exc:  # kombu raises OperationalError, OSError and friends
             logger.warning(
                 "email.enqueue_failed task=%s error=%s: left for the sweeper",
@@ -45,9 +50,13 @@ class OutboxTask(DjangoTask):  # type: ignore[type-arg]
             )
             return None
 
-    def apply_async_safely_on_commit(self, *args: Any, countdown: float = 0) -> None:
-        """:meth:`apply_async_safely` once the current transaction commits."""
-        transaction.on_commit(functools.partial(self.apply_async_safely, *args, countdown=countdown))
+    def apply_async_safely_on_commit(self, *args: Any, countdown: float = 0, traceparent: str = "") -> None:
+        """:meth:`apply_async_safely` once the current transaction commits, in the trace of ``traceparent``
+        (by default the one current now, not the one current at commit time)."""
+        traceparent = traceparent or tracing.current_traceparent()
+        transaction.on_commit(
+            functools.partial(self.apply_async_safely, *args, countdown=countdown, traceparent=traceparent)
+        )
 
 
 @shared_task(

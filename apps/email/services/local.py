@@ -20,6 +20,7 @@ from apps.email.services.dto import OutboundEmailData
 from apps.email.services.errors import InvalidContextError, InvalidRecipientError, UnknownTemplateError
 from apps.email.services.interface import EmailService
 from apps.email.tasks import deliver
+from gau import tracing
 
 
 class LocalEmailService(EmailService):
@@ -69,6 +70,7 @@ class LocalEmailService(EmailService):
             send_at=send_at,
             next_attempt_at=due,
             enqueued_at=due if publish else None,  # later: the sweeper publishes it when due
+            traceparent=tracing.current_traceparent(),
         )
         try:
             with transaction.atomic():  # a savepoint: a lost race must not break the caller's transaction
@@ -80,10 +82,7 @@ class LocalEmailService(EmailService):
         if publish:
             # After the caller's transaction commits (never if it rolls back); eagerly in-process
             # when no broker is configured. Broker errors are logged, not raised (see OutboxTask).
-            if delay > 0:
-                deliver.apply_async_safely_on_commit(str(row.pk), countdown=delay)
-            else:
-                deliver.delay_on_commit(str(row.pk))
+            deliver.apply_async_safely_on_commit(str(row.pk), countdown=delay, traceparent=row.traceparent)
         return row.pk
 
     def delete_recipient_data(self, *, address: str) -> int:
