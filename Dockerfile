@@ -1,7 +1,9 @@
 # Gau production image: one image for every role, chosen by the command.
 #
 #   web (default):  gunicorn on $PORT (default 8000); WEB_CONCURRENCY worker processes (default 2),
-#                   GUNICORN_THREADS threads each (default 4); extra flags via GUNICORN_CMD_ARGS.
+#                   GUNICORN_THREADS threads each (default 4); extra flags via GUNICORN_CMD_ARGS. gunicorn
+#                   reads /app/gunicorn.conf.py (hooks for tracing, an access log without query strings).
+#   Tracing:        set OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_* variables), see README.
 #   Celery worker:  docker run ... gau celery -A gau worker -Q default,email -l info
 #   Celery beat:    docker run ... gau celery -A gau beat -l info --schedule /tmp/celerybeat-schedule
 #   Migrations:     docker run ... gau python manage.py migrate --noinput

@@ -22,4 +22,4 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 # The access log: no query string (links carry tokens: /verify-email?token=...) and no Referer (the same
 # links, as the page a form was posted from); the request id (X-Request-ID) ties a line to the app's logs.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s pid=%(p)s "%(a)s"'

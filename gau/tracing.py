@@ -140,13 +140,16 @@ def _instrument() -> None:
 
 
 def after_fork(role: str = "web") -> None:
-    """In a forked worker (gunicorn ``post_fork``, Celery ``worker_process_init``): make sure it is set up.
+    """In a forked worker (gunicorn ``post_fork``, Celery ``worker_process_init``): set up for this process.
 
-    The batch span processor's export thread does not survive ``fork``; the SDK starts a new one in the
-    child (``os.register_at_fork``) and drops the spans the parent had queued. A child whose parent did
-    not set up (gunicorn without ``--preload``, Celery's prefork main process) sets up here.
+    The batch span processor's export thread does not survive ``fork``: a provider made before the fork
+    (gunicorn ``--preload``) gets a new thread from the SDK in the child (``os.register_at_fork``), and
+    nothing is left to do. Otherwise the child sets up here (importing ``gau`` defaults the settings
+    module to ``gau.settings``); ``gau.wsgi`` would do it anyway when the worker loads the app.
     """
-    if _state.provider is None:
+    if _state.provider is not None or not wanted():
+        return
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
         setup_from_settings(role)
 
 

@@ -19,7 +19,7 @@ from django.test import Client
 
 from gau import logformat, tracing
 from gau.rpc import signing
-from tests.support import otlp
+from tests.support import otlp, processes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,6 +127,68 @@ def test_tracing_on_exports_spans_and_logs_carry_the_ids() -> None:
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     (inside,) = [line for line in lines if line["message"] == "inside"]
     assert (inside["trace_id"], inside["span_id"]) == (probe.trace_id, probe.span_id)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("preload", [False, True], ids=["image", "preload"])
+def test_gunicorn_workers_export_their_spans_after_fork(tmp_path: Path, preload: bool) -> None:
+    """gunicorn as the image runs it (from the project root, so gunicorn.conf.py's hooks apply; no
+    DJANGO_SETTINGS_MODULE in the environment), two workers: every request's span is exported by the worker
+    that served it. With ``--preload`` tracing is set up in the arbiter before the fork; the SDK restarts
+    the export thread in each child."""
+    import re
+
+    import httpx
+
+    port = processes.free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [processes.PYTHON, "-m", "gunicorn", "gau.wsgi", "--workers", "2", "--bind", url[7:]]
+    args += ["--access-logfile", "-", *(["--preload"] if preload else [])]
+    log = tmp_path / "gunicorn.log"
+    with otlp.receiving() as receiver, log.open("ab") as out:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DEBUG": "true",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "50",
+        }
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc.log_path = log  # type: ignore[attr-defined]
+        try:
+            processes.wait_until(lambda: processes.http_ready(url + "/healthz"), timeout=60, what="gunicorn", proc=proc)
+            sent = [f"fork-{i}" for i in range(12)]
+            for rid in sent:  # a new connection each: the two workers share them
+                response = httpx.get(url + "/api/v2/account/me", headers={"X-Request-ID": rid, "Connection": "close"})
+                assert response.status_code == 401
+            receiver.wait_for(
+                "a span for every request",
+                lambda spans: set(sent) <= {s.attributes.get("gau.request_id") for s in spans},
+            )
+        finally:
+            processes.stop(proc)
+    pids = set(re.findall(r"rid=fork-\d+ pid=<(\d+)>", log.read_text()))
+    assert pids, log.read_text()[-2000:]  # the access log names the worker of each request (usually both)
+
+
+@pytest.mark.parametrize("endpoint", ["", "http://127.0.0.1:9"])
+def test_the_post_fork_hook_sets_tracing_up_in_the_worker_only_when_on(endpoint: str) -> None:
+    """gunicorn's post_fork runs in the new worker before it imports gau.wsgi, with no settings module in the
+    image's environment: the hook sets tracing up when it is on, and imports nothing when it is off."""
+    script = """
+    import sys
+    import runpy
+    hooks = runpy.run_path("gunicorn.conf.py")
+    hooks["post_fork"](None, None)
+    hooks["worker_exit"](None, None)
+    from gau import tracing
+    print("ACTIVE=" + str(tracing.active()))
+    print("OTEL=" + ",".join(m for m in sys.modules if m.startswith("opentelemetry.sdk.trace")))
+    """
+    result = _run(script, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+    assert result.returncode == 0, result.stderr
+    assert _value(result.stdout, "ACTIVE") == str(bool(endpoint))
+    assert bool(_value(result.stdout, "OTEL")) is bool(endpoint)
 
 
 @pytest.mark.parametrize(
