@@ -48,19 +48,28 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def _safe(value: object) -> object:
+    """An extra field as logged: a request (Django's ``django.request`` lines carry one) as its method and
+    path, never its query string, which may hold a token (``/verify-email?token=...``)."""
+    method, path = getattr(value, "method", None), getattr(value, "path", None)
+    if isinstance(method, str) and isinstance(path, str) and hasattr(value, "META"):
+        return f"{method} {path}"
+    return value
+
+
 class JsonFormatter(logging.Formatter):
     """Each record as one JSON object: time, level, logger, message, and any ``extra`` fields."""
 
     _skip = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
-        data = {
+        data: dict[str, object] = {
             "time": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        data.update({k: v for k, v in vars(record).items() if k not in self._skip})
+        data.update({k: _safe(v) for k, v in vars(record).items() if k not in self._skip})
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(data, default=str).decode()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -258,6 +259,19 @@ def test_the_context_filter_adds_the_request_id() -> None:
     line = json.loads(logformat.JsonFormatter().format(record))
     assert line["request_id"] == "rid-1"
     assert "trace_id" not in line  # tracing is off here
+
+
+def test_a_logged_request_shows_no_query_string(rf: Any) -> None:
+    """Django's 4xx/5xx lines carry the request; its repr has the query string, which may hold a token."""
+    import logging
+
+    request = rf.get("/verify-email", {"token": "secret-token-from-an-email-123"})
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Bad Request: %s", (request.path,), None)
+    record.request = request
+    record.status_code = 400
+    line = logformat.JsonFormatter().format(record)
+    assert "secret-token" not in line
+    assert json.loads(line)["request"] == "GET /verify-email"
 
 
 # --- the signature and the labels added after it ------------------------------------------------------
