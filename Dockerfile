@@ -8,6 +8,8 @@
 #                   docker run ... gau sh -c "exec uvicorn gau.asgi:application --host 0.0.0.0 --port \$PORT"
 #                   gunicorn reads /app/gunicorn.conf.py: with GAU_METRICS=true it runs Prometheus's
 #                   multiprocess mode (PROMETHEUS_MULTIPROC_DIR; README "Operations: metrics").
+#                   gunicorn.conf.py also sets up tracing per worker and an access log without query strings.
+#   Tracing:        set OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_* variables), see README.
 #   Celery worker:  docker run ... gau celery -A gau worker -Q default,email -l info
 #   Celery beat:    docker run ... gau celery -A gau beat -l info --schedule /tmp/celerybeat-schedule
 #   Migrations:     docker run ... gau python manage.py migrate --noinput

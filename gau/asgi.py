@@ -17,6 +17,8 @@ from typing import Any
 
 from django.core.handlers.asgi import ASGIHandler
 
+from gau import tracing
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gau.settings")
 
 import django
@@ -60,5 +62,6 @@ class GauASGIHandler(ASGIHandler):
         await super().__call__(scope, receive, send)
 
 
+tracing.setup_from_settings()  # before the middleware loads; a no-op (no import) when tracing is off
 django.setup(set_prefix=False)
 application = GauASGIHandler()

@@ -52,3 +52,64 @@ def _forget_inherited_pools(**kwargs: object) -> None:
 from gau.metrics import worker as _metrics_worker  # noqa: E402
 
 _metrics_worker.install()
+
+
+# --- Tracing (gau/tracing.py) --------------------------------------------------------------------
+# Set up in each process that runs or publishes tasks, after any fork: the prefork pool's children
+# (worker_process_init), a worker with a pool that does not fork (worker_init), and beat. A no-op that
+# imports nothing when tracing is off.
+from celery.signals import beat_init, worker_init, worker_process_shutdown  # noqa: E402
+
+from gau import tracing  # noqa: E402
+
+
+@worker_process_init.connect
+def _tracing_in_pool_process(**kwargs: object) -> None:
+    tracing.after_fork("worker")
+
+
+@worker_init.connect
+def _tracing_in_worker(sender: object = None, **kwargs: object) -> None:
+    pool = getattr(sender, "pool_cls", "")
+    if "prefork" not in f"{getattr(pool, '__module__', '')}{pool}":
+        tracing.setup_from_settings("worker")
+
+
+@worker_process_shutdown.connect
+def _flush_spans(**kwargs: object) -> None:
+    tracing.flush()
+
+
+@beat_init.connect
+def _tracing_in_beat(**kwargs: object) -> None:
+    tracing.setup_from_settings("beat")
+
+
+# --- Request ids in tasks (gau/logformat.py) -------------------------------------------------------
+# The id of the request that published a task travels in its message headers, so the worker's log lines
+# for that task carry it too.
+from celery.signals import before_task_publish  # noqa: E402
+
+from gau.logformat import request_id  # noqa: E402
+
+_REQUEST_ID_TASK_HEADER = "gau_request_id"
+
+
+@before_task_publish.connect
+def _request_id_to_headers(headers: dict[str, object] | None = None, **kwargs: object) -> None:
+    rid = request_id.get()
+    if rid and headers is not None:
+        headers[_REQUEST_ID_TASK_HEADER] = rid
+
+
+@task_prerun.connect
+def _request_id_from_headers(task: object = None, **kwargs: object) -> None:
+    rid = getattr(getattr(task, "request", None), _REQUEST_ID_TASK_HEADER, None)
+    if isinstance(rid, str) and not getattr(getattr(task, "request", None), "is_eager", False):
+        request_id.set(rid)
+
+
+@task_postrun.connect
+def _request_id_done(task: object = None, **kwargs: object) -> None:
+    if not getattr(getattr(task, "request", None), "is_eager", False):
+        request_id.set("")

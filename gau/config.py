@@ -101,6 +101,14 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def _otel(env: Mapping[str, str]) -> bool:
+    """Tracing on: ``GAU_OTEL`` or an OTLP endpoint set, unless ``OTEL_SDK_DISABLED``/``OTEL_TRACES_EXPORTER=none``."""
+    from gau.tracing import wanted
+
+    _bool(env, "GAU_OTEL", False)  # validated: a typo fails at start-up
+    return wanted(env)
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None:
@@ -346,7 +354,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         port=port,
         log_level=log_level,
         log_format=log_format,
-        otel=_bool(env, "GAU_OTEL", False),
+        otel=_otel(env),
         email_outbox=_email_outbox(env),
         account=load_account(env),
         upload_quota_bytes=_int(env, "UPLOAD_QUOTA_BYTES", 1024**3, low=0, high=2**50),

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id (X-Request-ID).
+    "gau.middleware.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -141,6 +143,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+#: The worker logs through LOGGING below (JSON lines with request and trace ids), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = 300
@@ -325,15 +329,20 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "gau.logformat.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CONFIG.log_format}},
+    # Every line carries the request id, and the trace and span ids with tracing on (gau/logformat.py).
+    "filters": {"context": {"()": "gau.logformat.ContextFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CONFIG.log_format, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request's full URL at INFO (internal calls, webhooks: a query string may carry a secret).
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
-if CONFIG.otel:
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-
-    DjangoInstrumentor().instrument()
+#: OpenTelemetry tracing (gau/tracing.py): set up by each process's entry point, never imported when off.
+GAU_OTEL = CONFIG.otel
 
 AUTH_USER_MODEL = "account.User"
 PASSWORD_HASHERS = [

@@ -17,7 +17,9 @@ from tests.support import processes
 @pytest.fixture
 def dead_broker_app(monkeypatch: pytest.MonkeyPatch) -> Celery:
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to the broker argument
-    app = Celery("outbox-task-test", broker=f"amqp://guest:guest@127.0.0.1:{processes.free_port()}//")
+    broker = f"amqp://guest:guest@127.0.0.1:{processes.free_port()}//"
+    # Not the current app: the shared tasks of later tests must keep publishing to the real broker.
+    app = Celery("outbox-task-test", broker=broker, set_as_current=False)
     assert app.connection_for_write().port != 5672
     app.conf.broker_connection_timeout = 1
     app.conf.task_always_eager = False

@@ -39,6 +39,7 @@ from apps.authz.services import authz_service
 from apps.email.services import email_service
 from apps.kanban.services import kanban_service
 from apps.upload.services import upload_service
+from gau import tracing
 from gau.rpc import ServiceError
 
 logger = logging.getLogger("apps.account")
@@ -104,7 +105,12 @@ def record(*, user_id: uuid.UUID, address: str) -> DeletionRequest:
 
     Idempotent per user: a request already recorded is returned, with any missing step added."""
     request, _ = DeletionRequest.objects.get_or_create(
-        user_id=user_id, defaults={"address": address, "next_attempt_at": timezone.now()}
+        user_id=user_id,
+        defaults={
+            "address": address,
+            "next_attempt_at": timezone.now(),
+            "traceparent": tracing.current_traceparent(),
+        },
     )
     DeletionStep.objects.bulk_create(
         [DeletionStep(request=request, name=name) for name in STEPS], ignore_conflicts=True
@@ -220,8 +226,9 @@ def sweep() -> int:
     from apps.account.tasks import finish_deletion
 
     ids = due()
-    for request_id in ids:
-        finish_deletion.apply_async_safely(str(request_id), countdown=0)
+    traces = dict(DeletionRequest.objects.filter(pk__in=ids).values_list("id", "traceparent"))
+    for request_id in ids:  # each pass in the trace of the request that asked for the deletion
+        finish_deletion.apply_async_safely(str(request_id), countdown=0, traceparent=traces.get(request_id, ""))
     if ids:
         logger.info("account.deletion_sweep published=%d", len(ids))
     return len(ids)
@@ -241,4 +248,10 @@ def start_after_commit(request_id: uuid.UUID) -> None:
 
     ``robust``: whatever goes wrong in that pass is logged, not raised into the request that has already
     committed the deletion; the request stays due and the sweeper runs it."""
-    transaction.on_commit(lambda: finish(request_id), robust=True)
+    traceparent = tracing.current_traceparent()
+
+    def first_pass() -> None:
+        with tracing.attached(traceparent):
+            finish(request_id)
+
+    transaction.on_commit(first_pass, robust=True)

@@ -209,6 +209,8 @@ class DeletionRequest(models.Model):
     #: When the pending steps are next due (retry with backoff); the sweeper picks requests past it.
     next_attempt_at = models.DateTimeField()
     attempts = models.PositiveIntegerField(default=0)
+    #: The W3C trace context of the deletion request: passes the sweeper publishes join its trace.
+    traceparent = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,6 +12,7 @@ import os
 import random
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from apps.email import catalog, conf, selectors
 from apps.email.models import OutboundEmail, Suppression
 from apps.email.rendering import Rendered, RenderError, render
 from apps.email.transport import LeaseLost, PermanentFailure, TemporaryFailure, current_mailer
+from gau import tracing
 
 logger = logging.getLogger("apps.email")
 Status = OutboundEmail.Status
@@ -410,7 +412,13 @@ def _attempt(row: OutboundEmail, token: uuid.UUID, *, now: datetime, started: fl
         return _update_owned(row.pk, token, {"dot_sent": True}, sending_only=True)
 
     try:
-        reply = current_mailer().send(build_message(row, rendered), before_dot=before_dot)
+        # In the trace of the request that queued the row (a drain task carries many rows, and its own
+        # trace is the first one's), as a child of the task's span when the task is already in that trace.
+        with (
+            _in_row_trace(row),
+            tracing.span("email.smtp_send", **{"gau.email_id": str(row.pk), "gau.email_template": row.template}),
+        ):
+            reply = current_mailer().send(build_message(row, rendered), before_dot=before_dot)
     except LeaseLost:
         _log(row, "lease-lost", started=started, level=logging.WARNING)
         return "lease-lost"
@@ -512,10 +520,18 @@ def _retry_or_fail(row: OutboundEmail, token: uuid.UUID, exc: TemporaryFailure, 
     return "retry"
 
 
-def _publish(email_id: uuid.UUID, *, countdown: float) -> None:
+def _in_row_trace(row: OutboundEmail) -> AbstractContextManager[None]:
+    """The row's stored trace as the current context, unless the current span is already in it."""
+    current, stored = tracing.current_traceparent(), row.traceparent or ""
+    if stored and current.split("-")[1:2] != stored.split("-")[1:2]:
+        return tracing.attached(stored)
+    return nullcontext()
+
+
+def _publish(email_id: uuid.UUID, *, countdown: float, traceparent: str = "") -> None:
     from apps.email.tasks import deliver as deliver_task
 
-    deliver_task.apply_async_safely(str(email_id), countdown=countdown)
+    deliver_task.apply_async_safely(str(email_id), countdown=countdown, traceparent=traceparent)
 
 
 def _publish_drain() -> None:
@@ -538,15 +554,16 @@ def sweep() -> int:
     """Re-publish every stuck row (see :func:`selectors.outbound_stuck`); return how many."""
     settings_ = conf.get()
     now = timezone.now()
-    ids = list(
+    rows = list(
         selectors.outbound_stuck(
             now=now, stuck_after=settings_.stuck_after, sending_lease=settings_.sending_lease
-        ).values_list("id", flat=True)[:1000]
+        ).values_list("id", "traceparent")[:1000]
     )
-    if not ids:
+    if not rows:
         return 0
+    ids = [email_id for email_id, _ in rows]
     OutboundEmail.objects.filter(pk__in=ids, status=Status.QUEUED).update(enqueued_at=now)
-    for email_id in ids:
-        _publish(email_id, countdown=0)
+    for email_id, traceparent in rows:  # each in the trace of the request that asked for it
+        _publish(email_id, countdown=0, traceparent=traceparent)
     logger.info("email.sweep requeued=%d", len(ids), extra={"requeued": len(ids)})
     return len(ids)

@@ -44,6 +44,9 @@ class OutboundEmail(models.Model):
     attempt_token = models.UUIDField(null=True, blank=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
     dot_sent = models.BooleanField(default=False)
+    #: The W3C trace context of the request that asked for the email: its delivery joins that trace even
+    #: when the sweeper publishes it later (gau/tracing.py). Empty with tracing off.
+    traceparent = models.CharField(max_length=64, blank=True, default="")
     possible_duplicate = models.BooleanField(
         default=False, help_text="A previous attempt died after the server may have accepted the message."
     )

@@ -83,13 +83,14 @@ def coalescing() -> bool:
     return "redis" in backend.lower()
 
 
-def request_drain() -> None:
+def request_drain(traceparent: str = "") -> None:
     """Make sure a drain starts after now: publish one unless one is already pending (see the module
-    docstring). Called after the commit of a fresh email; never raises."""
+    docstring). Called after the commit of a fresh email; never raises. ``traceparent``: the trace the
+    drain joins (the email's request; each row's send span goes to its own row's trace anyway)."""
     try:
         first = bool(cache.add(drain_flag(), 1, timeout=DRAIN_FLAG_TTL))
     except Exception:  # Redis away: publish every time (coalescing is only an optimisation)
         first = True
-    if first and drain.apply_async_safely() is None:
+    if first and drain.apply_async_safely(traceparent=traceparent) is None:
         with contextlib.suppress(Exception):  # the publish failed: let the next commit try again
             cache.delete(drain_flag())

@@ -361,6 +361,9 @@ class WebhookDelivery(models.Model):
     lease_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
+    #: The W3C trace context of the change (or admin action) that queued the delivery: its attempts join
+    #: that trace, also when the sweeper publishes them (gau/tracing.py). Empty with tracing off.
+    traceparent = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connections
 
 from gau import metrics
+from gau.logformat import REQUEST_ID_HEADER, request_id
 from gau.rpc import signing
 from gau.rpc.errors import (
     RemoteCallInAtomicError,
@@ -114,6 +115,10 @@ def _call(iface: type[Service], base_url: str, spec: MethodSpec, kwargs: dict[st
             raise RpcAuthenticationError("GAU_INTERNAL_KEYS is not set in the calling process.")
         headers = signing.sign(key=keys[0], method="POST", path=path, app=iface.app, body=body)
         headers["Content-Type"] = "application/json"
+        # Not signed (nor is the traceparent the httpx instrumentation adds): they only label the call.
+        rid = request_id.get()
+        if rid:
+            headers[REQUEST_ID_HEADER] = rid
         try:
             status, content = _transport.post(url, body=body, headers=headers, timeout=settings.GAU_RPC_TIMEOUT)
         except (httpx.TransportError, OSError) as exc:

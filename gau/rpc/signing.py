@@ -4,6 +4,9 @@ The signature covers the HTTP method, the path, the target app, a timestamp, a n
 digest of the body. Requests are signed with the newest key of ``GAU_INTERNAL_KEYS``; any listed key
 verifies, so keys rotate by prepending a new one, deploying everywhere, then dropping the old one.
 A nonce is accepted once (remembered in the cache for twice the allowed clock skew).
+
+Other headers (``Content-Type``, ``X-Request-ID``, the ``traceparent`` of tracing) are outside the
+signature: they label a call for logs and traces and decide nothing, so they are added after signing.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -36,6 +37,18 @@ DASHES = "-" * 79  # the console email backend ends each message with this line
 #: A password the default validators accept.
 PASSWORD = "correct horse battery staple 12"
 _TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_-]+)")
+#: Request fields and response fields whose values are secrets: every value a client sent or received under
+#: these names is remembered in :data:`SECRETS_USED` (a suite checks that no log line carries one).
+SECRET_FIELDS = frozenset({"password", "new_password", "current_password", "token", "access_token", "refresh_token"})
+#: Every secret any :class:`GauClient` of this test session sent or received.
+SECRETS_USED: set[str] = set()
+
+
+def _remember_secrets(data: Any) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in SECRET_FIELDS and isinstance(value, str) and len(value) >= 8:
+                SECRETS_USED.add(value)
 
 
 def free_port() -> int:
@@ -205,8 +218,12 @@ class GauClient:
         headers = dict(kwargs.pop("headers", None) or {})
         if auth and self.access_token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.access_token}"
+        _remember_secrets(kwargs.get("json"))
         response = self.http.request(method, path, headers=headers, **kwargs)
         self.seen.append(Seen(method, path, response.status_code, response.text[:500]))
+        if "json" in response.headers.get("content-type", ""):
+            with contextlib.suppress(ValueError):
+                _remember_secrets(response.json())
         return response
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:

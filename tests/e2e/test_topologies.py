@@ -13,7 +13,9 @@ HTTP and email are used: the token of each step comes from the message the SMTP 
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import signal
 import time
 import uuid
@@ -25,8 +27,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.e2e.client import PASSWORD, GauClient
-from tests.e2e.topology import TOPOLOGIES, Route, Services, Topology, free_port, nginx_locations
+from tests.e2e.client import PASSWORD, SECRETS_USED, GauClient
+from tests.e2e.topology import TOPOLOGIES, Mailbox, Route, Services, Topology, free_port, nginx_locations
+from tests.support import otlp
 from tests.support.metrics import METRICS_TOKEN, auth, value
 
 pytestmark = pytest.mark.live
@@ -43,11 +46,28 @@ def selected() -> list[str]:
     return wanted or ["monolith", "three", "split"]
 
 
+@pytest.fixture(scope="module")
+def traces() -> Iterator[otlp.Receiver]:
+    """An OTLP/HTTP receiver: the fully split topology's processes export their spans to it."""
+    with otlp.receiving() as receiver:
+        yield receiver
+
+
+def tracing_env(receiver: otlp.Receiver) -> dict[str, str]:
+    """Tracing on, exported to ``receiver`` within ~0.1 s of a span's end (the standard OTEL_* variables)."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+
+
 @pytest.fixture(scope="module", params=selected())
 def topology(
-    request: pytest.FixtureRequest, s3: Any, _smtp_session: Any, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    s3: Any,
+    _smtp_session: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    traces: otlp.Receiver,
 ) -> Iterator[Topology]:
-    """One topology of the chart on the real services, started once for the module and stopped after."""
+    """One topology of the chart on the real services, started once for the module and stopped after.
+    The fully split one is traced (to ``traces``)."""
     name: str = request.param
     services = Services.from_environment(email_url=_smtp_session.url(), maildir=_smtp_session.maildir, s3=s3.env())
     running = Topology(
@@ -61,7 +81,7 @@ def topology(
             "GAU_METRICS": "true",
             "GAU_METRICS_TOKEN": METRICS_TOKEN,
             "GAU_METRICS_WORKER_PORT": str(free_port()),
-            **({"GAU_RPC_TIMEOUT": str(RPC_TIMEOUT)} if name == "split" else {}),
+            **({"GAU_RPC_TIMEOUT": str(RPC_TIMEOUT), **tracing_env(traces)} if name == "split" else {}),
         },
     ).start()
     try:
@@ -479,3 +499,146 @@ def test_live_board_events_reach_a_follower_through_the_ingress(topology: Topolo
         stream.close()
     assert_error(httpx.get(f"{base}/api/v2/kanban/boards/{board['id']}/events", timeout=10), 401)
     client.assert_no_5xx()
+
+
+# --- one trace per request across the split --------------------------------------------------------------
+
+
+def _complete_trace(receiver: otlp.Receiver, request_id: str, *, last: str) -> list[otlp.Span]:
+    """The trace of the request sent with ``X-Request-ID: request_id``, once it holds a ``last`` span and
+    every span's parent (all but the root's) arrived."""
+    trace: list[otlp.Span] = []
+
+    def complete(spans: list[otlp.Span]) -> bool:
+        roots = [s for s in spans if s.attributes.get("gau.request_id") == request_id and s.service == "gau-account"]
+        if not roots:
+            return False
+        trace[:] = [s for s in spans if s.trace_id == roots[0].trace_id]
+        ids = {s.span_id for s in trace}
+        return any(s.name == last for s in trace) and sum(s.parent_id not in ids for s in trace) == 1
+
+    try:
+        receiver.wait_for(f"the trace of request {request_id}", complete, timeout=30)
+    except TimeoutError:
+        ids = {s.span_id for s in trace}
+        lines = [f"{s.service} {s.name} {s.span_id} <- {s.parent_id or 'root'}" for s in trace]
+        orphans = [s.name for s in trace if s.parent_id and s.parent_id not in ids]
+        raise AssertionError(f"incomplete trace (orphans: {orphans}):\n" + "\n".join(lines)) from None
+    return trace
+
+
+def _path_to_root(trace: list[otlp.Span], span: otlp.Span) -> list[otlp.Span]:
+    by_id = {s.span_id: s for s in trace}
+    path = [span]
+    while path[-1].parent_id:
+        path.append(by_id[path[-1].parent_id])
+    return path[::-1]
+
+
+def _services_along(path: list[otlp.Span]) -> list[str]:
+    services: list[str] = []
+    for span in path:
+        if not services or services[-1] != span.service:
+            services.append(span.service)
+    return services
+
+
+def test_a_registration_and_a_password_reset_are_one_trace_each_across_the_split(
+    topology: Topology, client: GauClient, traces: otlp.Receiver
+) -> None:
+    """account -> (authz) -> email's outbox -> the worker's SMTP delivery, in one trace, parent links intact."""
+    _split_only(topology)
+    email = new_email("traced")
+
+    # Registration: account asks email (signed HTTP) to send the verification link; the outbox publishes the
+    # delivery after commit; the worker sends it over SMTP.
+    rid = f"e2e-register-{uuid.uuid4().hex}"
+    answer = client.post(
+        "/api/v2/account/register",
+        json={"email": email, "password": PASSWORD},
+        headers={"X-Request-ID": rid},
+        auth=False,
+    )
+    client.expect(answer, 201)
+    assert answer.headers["X-Request-ID"] == rid  # honoured and returned, through the proxy
+    trace = _complete_trace(traces, rid, last="email.smtp_send")
+    (root,) = [s for s in trace if not s.parent_id]
+    assert root.service == "gau-account"
+    assert root.attributes.get("gau.request_id") == rid
+    (smtp,) = [s for s in trace if s.name == "email.smtp_send"]
+    assert _services_along(_path_to_root(trace, smtp)) == ["gau-account", "gau-email", "gau-worker"]
+    # The internal call is an httpx client span in account whose child is email's server span.
+    rpc = [s for s in trace if s.service == "gau-email" and "/internal/rpc/email/send/" in str(s.attributes)]
+    assert rpc, [(s.service, s.name) for s in trace]
+    assert {s.service for s in trace} >= {"gau-account", "gau-email", "gau-worker"}
+
+    # Password reset: account -> authz (every session revoked) and -> email (the "password changed" notice),
+    # delivered by the worker: four processes, one trace.
+    sent = len(topology.mailbox.messages(email))
+    client.expect(client.post("/api/v2/account/password/forgot", json={"email": email}, auth=False), 202)
+    link = topology.mailbox.link(email, "/password/reset", after=sent)
+    rid = f"e2e-reset-{uuid.uuid4().hex}"
+    client.expect(
+        client.post(
+            "/api/v2/account/password/reset",
+            json={"token": token_of(link), "new_password": PASSWORD + " reset"},
+            headers={"X-Request-ID": rid},
+            auth=False,
+        ),
+        200,
+    )
+    trace = _complete_trace(traces, rid, last="email.smtp_send")
+    assert {s.service for s in trace} >= {"gau-account", "gau-authz", "gau-email", "gau-worker"}
+    (smtp,) = [s for s in trace if s.name == "email.smtp_send"]
+    assert _services_along(_path_to_root(trace, smtp)) == ["gau-account", "gau-email", "gau-worker"]
+    authz = [s for s in trace if s.service == "gau-authz"]
+    assert all(_path_to_root(trace, s)[0].service == "gau-account" for s in authz)
+    # Database and cache calls are traced too (psycopg, Redis).
+    assert any(s.attributes.get("db.system") == "postgresql" or "postgresql" in str(s.attributes) for s in trace)
+    client.assert_no_5xx()
+
+
+# --- logs: request ids in, secrets out -------------------------------------------------------------------
+
+
+def _mail_secrets(mailbox: Mailbox) -> set[str]:
+    """What the emails sent during the run carried: their links, the tokens in them, their body lines."""
+    found: set[str] = set()
+    for message in mailbox.messages(""):
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        for link in re.findall(r"https?://[^\s\"'<>]+", text):
+            found.add(link)
+            found.update(v for values in parse_qs(urlsplit(link).query).values() for v in values if len(v) >= 16)
+        found.update(line.strip() for line in text.splitlines() if len(line.strip()) >= 30)
+    return found
+
+
+def test_the_logs_carry_request_ids_and_no_secret(topology: Topology) -> None:
+    """Runs last: every secret the suite used (passwords, tokens, emailed links and text) is absent from
+    every process's output and the proxy's logs; the JSON lines of requests carry their request id."""
+    secrets = SECRETS_USED | _mail_secrets(topology.mailbox)
+    assert PASSWORD in secrets
+    assert any(len(s) > 100 for s in secrets), "no access token was seen"  # JWTs are long
+    logs = topology.logs()
+    # Not vacuous: the requests that carried secrets in their query string or body are in the access logs.
+    access = "\n".join(text for name, text in logs.items() if name != "nginx")
+    for path in ("/verify-email", "/password/reset", "/api/v2/account/login", "/api/v2/authz/token/refresh"):
+        assert path in access, f"no access log line for {path}"
+    leaks = [f"{name}: {secret[:12]}..." for name, text in logs.items() for secret in secrets if secret in text]
+    assert not leaks, "secrets in the logs:\n" + "\n".join(sorted(set(leaks)))
+
+    lines = [
+        json.loads(line)
+        for name, text in logs.items()
+        if name not in {"nginx", "nginx-access"}
+        for line in text.splitlines()
+        if line.startswith("{")
+    ]
+    assert lines, "no JSON log line"
+    with_rid = [line for line in lines if line.get("request_id")]
+    assert with_rid, "no JSON log line carries a request id"
+    if topology.name == "split":  # traced: the lines of a request carry its trace and span ids
+        traced = [line for line in with_rid if line.get("trace_id")]
+        assert traced, "no JSON log line carries a trace id"
+        assert all(len(line["trace_id"]) == 32 and len(line["span_id"]) == 16 for line in traced)

@@ -239,7 +239,10 @@ def nginx_config(routes: list[Route], upstreams: Mapping[str, int], *, port: int
         f"error_log {directory}/error.log warn;",
         "events { worker_connections 1024; }",
         "http {",
-        f"  access_log {directory}/access.log;",
+        # As an ingress should log: no query string (links carry tokens), no Referer; the request id.
+        '  log_format gau \'$remote_addr [$time_local] "$request_method $uri $server_protocol" $status '
+        "$body_bytes_sent rid=$sent_http_x_request_id';",
+        f"  access_log {directory}/access.log gau;",
         *(f"  {kind}_temp_path {directory}/{kind}_temp;" for kind in ("client_body", "proxy", "fastcgi", "uwsgi")),
         f"  scgi_temp_path {directory}/scgi_temp;",
         "  client_max_body_size 64m;",
@@ -685,8 +688,8 @@ class Topology:
 
         wait_until(listening, timeout=timeout, what="nginx")
 
-    def proxy_log(self) -> str:
-        path = self.nginx_dir / "error.log" if self.nginx_dir else None
+    def proxy_log(self, name: str = "error.log") -> str:
+        path = self.nginx_dir / name if self.nginx_dir else None
         return path.read_text(errors="replace") if path and path.exists() else ""
 
     def stop_server(self, service: str) -> None:
@@ -704,6 +707,7 @@ class Topology:
             found["worker"] = self.worker.output()
         if self.nginx:
             found["nginx"] = self.proxy_log()
+            found["nginx-access"] = self.proxy_log("access.log")
         return found
 
     def stop(self) -> None:

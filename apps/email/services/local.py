@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import datetime
@@ -20,6 +21,7 @@ from apps.email.services.dto import OutboundEmailData
 from apps.email.services.errors import InvalidContextError, InvalidRecipientError, UnknownTemplateError
 from apps.email.services.interface import EmailService
 from apps.email.tasks import coalescing, deliver, request_drain
+from gau import tracing
 
 
 class LocalEmailService(EmailService):
@@ -69,6 +71,7 @@ class LocalEmailService(EmailService):
             send_at=send_at,
             next_attempt_at=due,
             enqueued_at=due if publish else None,  # later: the sweeper publishes it when due
+            traceparent=tracing.current_traceparent(),
         )
         if not idempotency_key:  # nothing unique but a fresh uuid: no race to lose, no savepoint
             row.save(force_insert=True)
@@ -83,11 +86,11 @@ class LocalEmailService(EmailService):
             # when no broker is configured. Broker errors are logged, not raised (see OutboxTask).
             # Due now: a drain (shared by a burst of emails, see tasks.py) when it can be coalesced.
             if delay > 0:
-                deliver.apply_async_safely_on_commit(str(row.pk), countdown=delay)
+                deliver.apply_async_safely_on_commit(str(row.pk), countdown=delay, traceparent=row.traceparent)
             elif coalescing():
-                transaction.on_commit(request_drain)
+                transaction.on_commit(functools.partial(request_drain, traceparent=row.traceparent))
             else:
-                deliver.delay_on_commit(str(row.pk))
+                deliver.apply_async_safely_on_commit(str(row.pk), traceparent=row.traceparent)
         return row.pk
 
     def delete_recipient_data(self, *, address: str) -> int:

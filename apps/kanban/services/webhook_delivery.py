@@ -37,7 +37,7 @@ from apps.email.services import email_service
 from apps.kanban.models import Membership, Role, Webhook, WebhookAttempt, WebhookDelivery
 from apps.kanban.services import webhook_net
 from apps.kanban.services.webhooks import conf, unseal
-from gau import crypto
+from gau import crypto, tracing
 
 logger = logging.getLogger("apps.kanban.webhooks")
 Status = WebhookDelivery.Status
@@ -227,18 +227,20 @@ def sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
     stuck = now - timedelta(seconds=float(conf()["STUCK_AFTER"]))
     _purge_finished(now)
-    ids = list(
+    rows = list(
         WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=stuck))
         .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
+        .values_list("id", "traceparent")[:limit]
     )
-    if not ids:
+    if not rows:
         return 0
+    ids = [delivery_id for delivery_id, _ in rows]
     WebhookDelivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-    for delivery_id in ids:
-        schedule(delivery_id, countdown=0)
+    for delivery_id, traceparent in rows:  # each in the trace of the change that queued it
+        with tracing.attached(traceparent):
+            schedule(delivery_id, countdown=0)
     logger.info("kanban.webhooks_sweep requeued=%d", len(ids))
     return len(ids)
 

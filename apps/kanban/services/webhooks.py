@@ -25,7 +25,7 @@ from apps.kanban.services import webhook_net
 from apps.kanban.services.access import Access, project_access
 from apps.kanban.services.changes import Event
 from apps.kanban.services.errors import KanbanConflictError, KanbanInvalidError, KanbanNotFoundError
-from gau import crypto
+from gau import crypto, tracing
 
 #: Events a webhook can subscribe to ("*" means all of them).
 EVENTS: tuple[str, ...] = (
@@ -210,9 +210,12 @@ def _subscribed(webhook: Webhook, event: str) -> bool:
 def _publish_on_commit(delivery_ids: list[uuid.UUID]) -> None:
     from apps.kanban.services import webhook_delivery
 
+    traceparent = tracing.current_traceparent()  # the change's trace, whatever is current at commit
+
     def publish() -> None:
-        for delivery_id in delivery_ids:
-            webhook_delivery.schedule(delivery_id, countdown=0)
+        with tracing.attached(traceparent):
+            for delivery_id in delivery_ids:
+                webhook_delivery.schedule(delivery_id, countdown=0)
 
     transaction.on_commit(publish)
 
@@ -227,6 +230,7 @@ def outbox_hook(event: Event) -> None:
         return
     data = event_data(event)
     now = timezone.now()
+    traceparent = tracing.current_traceparent()
     rows = []
     for webhook in hooks:
         delivery_id = uuid.uuid4()
@@ -241,7 +245,13 @@ def outbox_hook(event: Event) -> None:
         )
         rows.append(
             WebhookDelivery(
-                id=delivery_id, webhook=webhook, event=event.verb, body=body, next_attempt_at=now, enqueued_at=now
+                id=delivery_id,
+                webhook=webhook,
+                event=event.verb,
+                body=body,
+                next_attempt_at=now,
+                enqueued_at=now,
+                traceparent=traceparent,
             )
         )
     WebhookDelivery.objects.bulk_create(rows)
@@ -264,7 +274,13 @@ def ping(*, user_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookDelivery:
     )
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
-            id=delivery_id, webhook=webhook, event="ping", body=body, next_attempt_at=now, enqueued_at=now
+            id=delivery_id,
+            webhook=webhook,
+            event="ping",
+            body=body,
+            next_attempt_at=now,
+            enqueued_at=now,
+            traceparent=tracing.current_traceparent(),
         )
         _publish_on_commit([delivery.id])
     return delivery
@@ -288,6 +304,7 @@ def redeliver(*, user_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDelivery:
             lease_token=None,
             lease_until=None,
             finished_at=None,
+            traceparent=tracing.current_traceparent(),  # the redelivery is a new intent: the admin's trace
         )
         _publish_on_commit([delivery.pk])
     delivery.refresh_from_db()
