@@ -135,6 +135,12 @@ def put(key: str, cid: str, variant: CachedVariant) -> None:
         _memory.put(_key(key, cid), variant)
 
 
+def remember(key: str, cid: str, variant: CachedVariant) -> None:
+    """Keep a public variant in this process's memory tier only (no round trip)."""
+    if variant.public:
+        _memory.put(_key(key, cid), variant)
+
+
 def forget(key: str) -> None:
     """Drop every cached variant of ``key`` (django-redis pattern delete; other caches expire by TTL)
     and, on every cache backend, its metadata: a deleted object must stop being served at once."""
