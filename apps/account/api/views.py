@@ -289,8 +289,16 @@ class MeApi(APIView):
 
 
 _me_api = MeApi.as_view()
+
+
 #: The response headers DRF adds to ``GET me`` (the fast path answers the same).
-_ME_ALLOW = "GET, PATCH, DELETE, OPTIONS"
+def _allowed(view_class: type[APIView]) -> str:
+    view = view_class()
+    view.setup(HttpRequest())  # as as_view does (adds HEAD where there is a GET)
+    return ", ".join(view.allowed_methods)
+
+
+_ME_ALLOW = _allowed(MeApi)
 
 
 def me_view(request: HttpRequest) -> HttpResponse:
@@ -314,7 +322,6 @@ def me_view(request: HttpRequest) -> HttpResponse:
             body = None
         if body is not None:
             response = HttpResponse(body, content_type="application/json")
-            response["Vary"] = "Accept"
             response["Allow"] = _ME_ALLOW
             return response
     return _me_api(request)
