@@ -54,7 +54,7 @@ def test_a_hit_needs_no_query_and_answers_what_drf_answers(signed_in, django_ass
 
 
 def test_the_fast_path_keeps_authentication_and_errors(signed_in, make_user) -> None:
-    user, client = signed_in
+    _, client = signed_in
     _primed(client)
     # Another user's token never gets this user's document.
     other = make_user()
@@ -170,7 +170,8 @@ def test_deactivation_and_deletion_end_access_at_once(signed_in, make_user) -> N
 def test_an_entry_read_before_a_write_is_never_served(make_user) -> None:
     user = make_user()
     version, body = me_cache.lookup(user.id)  # a reader takes the version (none yet), then reads the row
-    assert (version, body) is not None and body is None
+    assert version is None
+    assert body is None
     user.display_name = "Newer"
     user.save()  # a writer commits in between
     me_cache.store(user.id, version, b'{"stale":true}', None, None)  # the reader stores what it read
