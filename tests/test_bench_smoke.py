@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.live, pytest.mark.bench]
 
 
 def test_every_benchmark_is_covered() -> None:
-    assert {"account", "cdn", "email", "framework", "kanban", "load", "upload"} <= set(BENCHES)
+    assert {"account", "cdn", "cdn_peer", "email", "framework", "kanban", "load", "upload"} <= set(BENCHES)
 
 
 def test_summary_table_has_one_row_per_bench_line() -> None:
