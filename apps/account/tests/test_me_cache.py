@@ -10,7 +10,9 @@ from typing import Any
 import pyotp
 import pytest
 from django.contrib.admin.sites import site
-from django.test import Client
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpRequest
+from django.test import Client, RequestFactory
 from PIL import Image
 
 from apps.account import me_cache
@@ -20,6 +22,8 @@ from apps.authz.services import authz_service
 from apps.upload.services import upload_service
 
 ME = "/api/v2/account/me"
+#: What a write makes true of the next GET's body.
+Check = Callable[[dict[str, Any]], bool]
 
 
 @pytest.fixture
@@ -83,27 +87,27 @@ def _png() -> io.BytesIO:
     return buf
 
 
-def _patch(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
+def _patch(user: User, client: Client) -> Check:
     response = client.patch(ME, {"display_name": "After"}, content_type="application/json")
     assert response.status_code == 200, response.content
     return lambda body: body["display_name"] == "After"
 
 
-def _model_save(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
+def _model_save(user: User, client: Client) -> Check:
     user.display_name = "Saved elsewhere"  # an admin edit, a service, a management command
     user.save()
     return lambda body: body["display_name"] == "Saved elsewhere"
 
 
-def _admin_mark_verified(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
+def _admin_mark_verified(user: User, client: Client) -> Check:
     User.objects.filter(id=user.id).update(email_verified=False)  # behind the cache's back on purpose
     me_cache.bump([user.id])
     assert client.get(ME).json()["email_verified"] is False
-    UserAdmin(User, site).mark_verified(_AdminRequest(), User.objects.filter(id=user.id))
+    UserAdmin(User, site).mark_verified(_admin_request(), User.objects.filter(id=user.id))
     return lambda body: body["email_verified"] is True
 
 
-def _mfa(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
+def _mfa(user: User, client: Client) -> Check:
     secret = client.post("/api/v2/account/mfa/totp/setup", {}, content_type="application/json").json()["secret"]
     enabled = client.post(
         "/api/v2/account/mfa/totp/enable", {"code": pyotp.TOTP(secret).now()}, content_type="application/json"
@@ -112,14 +116,14 @@ def _mfa(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
     return lambda body: body["mfa_enabled"] is True
 
 
-def _avatar(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
+def _avatar(user: User, client: Client) -> Check:
     response = client.post(f"{ME}/avatar", {"file": _png()})
     assert response.status_code == 200, response.content
     url = response.json()["avatar_url"]
     return lambda body: body["avatar_url"] == url
 
 
-def _avatar_deleted_in_upload(user: User, client: Client) -> Callable[[dict[str, Any]], None]:
+def _avatar_deleted_in_upload(user: User, client: Client) -> Check:
     response = client.post(f"{ME}/avatar", {"file": _png()})
     assert response.status_code == 200
     assert _primed(client)["avatar_url"] == response.json()["avatar_url"]
@@ -129,10 +133,11 @@ def _avatar_deleted_in_upload(user: User, client: Client) -> Callable[[dict[str,
     return lambda body: body["avatar_url"] is None
 
 
-class _AdminRequest:
-    """What ModelAdmin.message_user needs from a request (the messages framework is not under test)."""
-
-    _messages = type("M", (), {"add": staticmethod(lambda *a, **k: None)})()
+def _admin_request() -> HttpRequest:
+    """A request the admin actions can report to (messages in a cookie; not under test)."""
+    request = RequestFactory().post("/admin/account/user/")
+    request._messages = CookieStorage(request)  # type: ignore[attr-defined]
+    return request
 
 
 @pytest.mark.parametrize(
@@ -153,7 +158,7 @@ def test_every_write_is_visible_on_the_next_get(signed_in, s3, write) -> None:
 def test_deactivation_and_deletion_end_access_at_once(signed_in, make_user) -> None:
     user, client = signed_in
     _primed(client)
-    UserAdmin(User, site).deactivate(_AdminRequest(), User.objects.filter(id=user.id))
+    UserAdmin(User, site).deactivate(_admin_request(), User.objects.filter(id=user.id))
     assert client.get(ME).status_code == 401
 
     other = make_user()
