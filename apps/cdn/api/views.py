@@ -123,10 +123,11 @@ def _fast_cache_id(query: str) -> str | None:
     return spec.cache_id() if spec is not None else None
 
 
-def _object_meta(key: str) -> StoredObjectData | None:
-    """Stored object metadata, cached briefly (purged with the variants, under the same prefix)."""
+def _object_meta(key: str, prefetched: str | None = None) -> StoredObjectData | None:
+    """Stored object metadata, cached briefly (purged with the variants, under the same prefix);
+    ``prefetched``: the cached JSON already read with the variant (:func:`cache.get_with_context`)."""
     cache_key = cache.meta_key(key)
-    raw: str | None = django_cache.get(cache_key)
+    raw: str | None = prefetched if prefetched is not None else django_cache.get(cache_key)
     if raw:
         return StoredObjectData.model_validate_json(raw)
     meta: StoredObjectData | None = upload_service.get_object(key=key)
@@ -218,15 +219,17 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     if not _KEY_RE.fullmatch(key):
         return _error(404)
     query = request.META.get("QUERY_STRING", "")
-    missed: set[str] = set()  # variant ids already looked up in vain during this request
+    # Variant ids already looked up in vain during this request, with what the lookup prefetched for
+    # the miss (the metadata JSON and whether the variant is in storage).
+    missed: dict[str, cache.Lookup] = {}
 
     def lookup(cid: str) -> cache.CachedVariant | None:
         if cid in missed:
             return None
-        found = cache.get(key, cid)
-        if found is None:
-            missed.add(cid)
-        return found
+        found = cache.get_with_context(key, cid)
+        if found.variant is None:
+            missed[cid] = found
+        return found.variant
 
     if "sig=" not in query:
         # Hottest path: an unsigned public variant in the memory tier or Redis; the parsed query is
@@ -253,7 +256,7 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
         if hit is not None and (hit.public or signed):
             return _serve_variant(request, hit, cache_control=_cache_control(hit.public, params), vary=vary)
 
-    meta = _object_meta(key)
+    meta = _object_meta(key, next((m.meta_json for m in missed.values() if m.meta_json is not None), None))
     if meta is None or (not meta.public and not signed):
         return _error(404)
     spec, vary = parse_spec(params, accept, meta.content_type)
@@ -272,7 +275,7 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     hit = lookup(cid)
     if hit is None:
         try:
-            hit = _variant(meta, spec)
+            hit = _variant(meta, spec, stored=missed[cid].stored if cid in missed else None)
         except SourceTooLargeError:
             return _error(413, "cdn.source_too_large", "The source image has too many pixels.")
         except UndecodableImageError:
@@ -283,8 +286,9 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     return _serve_variant(request, hit, cache_control=cache_control, vary=vary)
 
 
-def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant | None:
-    """The variant from object storage, or generated once (Redis lock) and stored back."""
+def _variant(meta: StoredObjectData, spec: VariantSpec, *, stored: bool | None = None) -> cache.CachedVariant | None:
+    """The variant from object storage, or generated once (Redis lock) and stored back; ``stored``: the
+    stored marker when the caller already read it."""
     key, cid = meta.key, spec.cache_id()
     stored_key = blobs.variant_prefix(key) + cid
     etag = f'"{meta.sha256[:32]}-{cid}"'
@@ -293,7 +297,7 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> cache.CachedVariant |
     def wrap(body: bytes) -> cache.CachedVariant:
         return cache.CachedVariant(body, CONTENT_TYPES[spec.format], etag, last_modified, meta.public)
 
-    if cache.is_stored(key, cid) and (body := blobs.read_bytes(stored_key)) is not None:
+    if (cache.is_stored(key, cid) if stored is None else stored) and (body := blobs.read_bytes(stored_key)) is not None:
         variant = wrap(body)
         cache.put(key, cid, variant)
         return variant
