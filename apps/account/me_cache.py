@@ -1,7 +1,7 @@
 """The ``GET me`` document, cached per user in the shared cache (Redis) with versioned invalidation.
 
-Two keys per user: a *version* (a random token) and the *entry* ``(version, body, avatar_file_id,
-avatar_url)``, the document as the orjson bytes every ``GET me`` answers. One ``MGET`` reads both; an
+Two keys per user: a *version* (a random token) and the *entry* ``(version, avatar_file_id, avatar_url)``
+plus the body, the document as the orjson bytes every ``GET me`` answers. One ``MGET`` reads both; an
 entry counts only while its version is the current one, so no database query is needed on a hit.
 
 Correctness (a write is visible on the next ``GET`` in every process):
@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+import orjson
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
@@ -54,23 +55,58 @@ class Entry(NamedTuple):
     avatar_file_id: str | None
     avatar_url: str | None
 
+    def encode(self) -> bytes:
+        """``<JSON header>\n<body>`` (plain bytes: no pickle to undo on the hot path)."""
+        return orjson.dumps([self.version, self.avatar_file_id, self.avatar_url]) + b"\n" + self.body
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Entry:
+        header, _, body = raw.partition(b"\n")
+        version, avatar_file_id, avatar_url = orjson.loads(header)
+        return cls(version, body, avatar_file_id, avatar_url)
+
 
 def _keys(user_id: uuid.UUID) -> tuple[str, str]:
     hexid = user_id.hex
     return f"account:me:v:{hexid}", f"account:me:e:{hexid}"
 
 
+def _redis() -> Any | None:
+    """The redis-py client behind the default cache (django-redis), or None for other backends.
+
+    The hot read goes straight to it: django-redis's ``get_many`` (key building, unpickling each value)
+    costs about half again the round trip itself."""
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    return get_client(write=True) if callable(get_client) else None
+
+
+def _read(version_key: str, entry_key: str) -> tuple[str | None, bytes | None]:
+    client = _redis()
+    if client is None:
+        found = cache.get_many([version_key, entry_key])
+        return found.get(version_key), found.get(entry_key)
+    version, raw = client.mget([cache.make_key(version_key), cache.make_key(entry_key)])
+    return (version.decode() if version is not None else None), raw
+
+
+def _write(key: str, value: str | bytes, ttl: int, *, only_if_absent: bool = False) -> bool:
+    client = _redis()
+    if client is None:
+        if only_if_absent:
+            return bool(cache.add(key, value, ttl))
+        cache.set(key, value, ttl)
+        return True
+    return bool(client.set(cache.make_key(key), value, ex=ttl, nx=only_if_absent))
+
+
 def lookup(user_id: uuid.UUID) -> tuple[str | None, bytes | None]:
     """``(version, body)``: the current version and the cached body when the entry is current, one round trip.
 
     Raises the cache's error when it is down (callers fail closed)."""
-    version_key, entry_key = _keys(user_id)
-    found = cache.get_many([version_key, entry_key])
-    version = found.get(version_key)
-    raw = found.get(entry_key)
+    version, raw = _read(*_keys(user_id))
     if version is None or raw is None:
         return version, None
-    entry = Entry(*raw)
+    entry = Entry.decode(raw)
     if entry.version != version:
         return version, None
     if entry.avatar_file_id is not None:
@@ -87,16 +123,17 @@ def store(
     version_key, entry_key = _keys(user_id)
     if version is None:
         fresh = secrets.token_hex(8)
-        if not cache.add(version_key, fresh, VERSION_TTL):
+        if not _write(version_key, fresh, VERSION_TTL, only_if_absent=True):
             return  # a writer (or another reader) got there first: do not cache what we read
         version = fresh
     entry = Entry(version, body, avatar_file_id.hex if avatar_file_id else None, avatar_url)
-    cache.set(entry_key, tuple(entry), ENTRY_TTL)
+    _write(entry_key, entry.encode(), ENTRY_TTL)
 
 
 def bump(user_ids: Iterable[uuid.UUID]) -> None:
     """Give each user a new version now (cached entries stop counting). Raises when the cache is down."""
-    cache.set_many({_keys(user_id)[0]: secrets.token_hex(8) for user_id in user_ids}, VERSION_TTL)
+    for user_id in user_ids:
+        _write(_keys(user_id)[0], secrets.token_hex(8), VERSION_TTL)
 
 
 def bump_after_commit(user_ids: Iterable[uuid.UUID]) -> None:
