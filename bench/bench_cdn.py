@@ -7,9 +7,10 @@ Same gunicorn (gthread 1x4), same wrk load, rounds interleaved. ratio = CDN req/
 (2) ``cdn_variant_miss``: variants that exist nowhere yet (distinct width/quality pairs of a 6 MP JPEG),
 requested one after another over HTTP: the full miss path (metadata, source from S3, decode-resize-
 encode, then, after the answer, the Redis entry and the copy in S3). Baseline: the same decode-resize-
-encode with Pillow in this process on bytes already in memory. Blocks of 10 misses per side, ABBA order,
-5 rounds; a 1 s pause after each CDN block lets the server's post-answer writes finish (counted in its
-CPU, printed beside the baseline's) before the next block, whichever side it is.
+encode with Pillow in this process on bytes already in memory. Variant by variant, alternating which side
+goes first (10 widths x 5 rounds, a new quality per round), so both sides see the same moments of the
+machine's load; a 0.25 s pause after each CDN miss lets its post-answer writes finish (they count in the
+server CPU per variant, printed beside the baseline's CPU) before the next timed request.
 ratio = baseline seconds / CDN seconds (i.e. CDN variants/s over raw), medians.
 
 Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL of the shell, as the tests); starts its own moto
@@ -37,9 +38,9 @@ from bench.s3server import django_call, moto_server
 GUNICORN = {"workers": 1, "threads": 4, "worker_class": "gthread"}
 SOURCE_SIZE = (3000, 2000)
 MISS_WIDTHS = (128, 160, 200, 256, 320, 400, 480, 512, 640, 800)
-#: Pause before each timed block of misses, so the server's writes after its last answers (the store
-#: pool) finish before the next block starts, whichever side it is.
-SETTLE_S = 1.0
+#: Pause after each CDN miss, so the server's writes after its answer (the store pool) finish before
+#: the next timed request, whichever side it is (they are counted in the server's CPU per variant).
+SETTLE_S = 0.25
 
 
 def photo(size: tuple[int, int]) -> bytes:
@@ -120,28 +121,30 @@ def main() -> int:
                 for index in range(rounds):
                     q_raw, q_cdn = qualities[2 * index], qualities[2 * index + 1]
 
-                    def raw_block(q: int = q_raw) -> None:
-                        started, cpu = time.perf_counter(), time.process_time()
-                        for width in MISS_WIDTHS:
-                            raw_variant(source, width, q)
-                        raw_times.append(time.perf_counter() - started)
-                        raw_cpu.append(time.process_time() - cpu)
-
-                    def cdn_block(q: int = q_cdn) -> None:
-                        started, cpu = time.perf_counter(), server.cpu_seconds()
-                        for width in MISS_WIDTHS:
-                            response = client.get(f"{server.url}/images/{key}?w={width}&format=webp&q={q}")
+                    raw_round = cdn_round = raw_cpu_round = cdn_cpu_round = 0.0
+                    for position, width in enumerate(MISS_WIDTHS):
+                        # Variant by variant, alternating which side goes first (ABBA), so both sides see
+                        # the same moments of this shared machine's load.
+                        for side in ("raw", "cdn") if (index + position) % 2 == 0 else ("cdn", "raw"):
+                            if side == "raw":
+                                started, cpu = time.perf_counter(), time.process_time()
+                                raw_variant(source, width, q_raw)
+                                raw_round += time.perf_counter() - started
+                                raw_cpu_round += time.process_time() - cpu
+                                continue
+                            started, cpu = time.perf_counter(), server.cpu_seconds()
+                            response = client.get(f"{server.url}/images/{key}?w={width}&format=webp&q={q_cdn}")
                             if response.status_code != 200:
                                 raise lib.BenchError(f"miss failed: {response.status_code} {response.text[:300]}")
-                        cdn_times.append(time.perf_counter() - started)
-                        # The server's writes after its last answers (store pool) finish during the pause
-                        # and count in its CPU; they never overlap the next timed block, whichever side.
-                        time.sleep(SETTLE_S)
-                        cdn_cpu.append(server.cpu_seconds() - cpu)
-
-                    # ABBA: raw first in even rounds, CDN first in odd ones.
-                    for block in (raw_block, cdn_block) if index % 2 == 0 else (cdn_block, raw_block):
-                        block()
+                            cdn_round += time.perf_counter() - started
+                            # The server's writes after the answer (store pool) finish during the pause and
+                            # count in its CPU; they never overlap the next timed request, whichever side.
+                            time.sleep(SETTLE_S)
+                            cdn_cpu_round += server.cpu_seconds() - cpu
+                    raw_times.append(raw_round)
+                    cdn_times.append(cdn_round)
+                    raw_cpu.append(raw_cpu_round)
+                    cdn_cpu.append(cdn_cpu_round)
                     print(
                         f"  round {index + 1}/{rounds}: raw {len(MISS_WIDTHS) / raw_times[-1]:.1f} variants/s "
                         f"(cpu {raw_cpu[-1] * 1000 / len(MISS_WIDTHS):.1f}ms/variant), "

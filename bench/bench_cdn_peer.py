@@ -47,13 +47,15 @@ if __package__ in (None, ""):
 import httpx
 
 from bench import lib
-from bench.bench_cdn import GUNICORN, MISS_WIDTHS, SETTLE_S, SOURCE_SIZE, photo
+from bench.bench_cdn import GUNICORN, MISS_WIDTHS, SOURCE_SIZE, photo
 from bench.s3server import django_call, moto_server
 
 THUMBOR = "thumbor==7.8.0"
 HIT_WIDTH = 400
 HIT_QUALITY = 80
 QUALITIES = tuple(range(50, 100, 5))
+#: Pause after each block of misses: the side's writes after its last answers finish there.
+SETTLE_S = 1.0
 
 
 def _candidate_pythons() -> list[str]:
