@@ -37,7 +37,19 @@ from tests.support import processes
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = sorted(path.stem.removeprefix("bench_") for path in (ROOT / "bench").glob("bench_*.py"))
 #: Longest first, so the parallel lanes finish together.
-LONGEST_FIRST = ("split", "load", "email_peer", "email", "account", "upload", "cdn", "import", "framework", "kanban")
+LONGEST_FIRST = (
+    "split",
+    "load",
+    "cdn_peer",
+    "email_peer",
+    "email",
+    "account",
+    "upload",
+    "cdn",
+    "import",
+    "framework",
+    "kanban",
+)
 TIMEOUT = 240
 PARALLEL = max(1, int(os.environ.get("BENCH_SMOKE_PARALLEL", "3")))
 
@@ -48,12 +60,14 @@ def test_every_benchmark_is_covered() -> None:
     assert {
         "account",
         "cdn",
+        "cdn_peer",
         "email",
         "email_peer",
         "framework",
         "import",
         "kanban",
         "load",
+        "metrics",
         "realtime",
         "split",
         "upload",

@@ -56,3 +56,23 @@ def test_cdn_variant_miss_fails_closed(client, s3, redis_down: None) -> None:
     file = upload_service.create_file(owner_id=uuid.uuid4(), purpose="image", filename="p.jpg", data=image_bytes())
     key = file.url.rsplit("/", 1)[-1]
     _assert_typed_503(client.get(f"/images/{key}?w=64&format=webp"))  # before the fix: 500
+
+
+def test_me_fails_closed_and_profile_writes_do_not_happen(redis_down: None) -> None:
+    """GET me (cached document, revocation) answers the typed 503; a profile write that could not
+    invalidate the cached document is refused before it reaches the database."""
+    from django.test import Client
+
+    from apps.authz.services import authz_service
+
+    user = User.objects.create_user(email="outage-me@example.com", password="correct horse battery")
+    token = authz_service.issue_tokens(user_id=user.id, user_agent="pytest", ip="127.0.0.1").access_token
+    response = Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v2/account/me")
+    assert response.status_code == 503, response.content  # the revocation check is the first to need Redis
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "authz.revocation_unavailable"
+    user.display_name = "Not saved"
+    with pytest.raises(Exception):  # noqa: B017, PT011  # the cache client's connection error
+        user.save()
+    user.refresh_from_db()
+    assert user.display_name == ""

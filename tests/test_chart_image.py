@@ -305,11 +305,13 @@ def test_collectstatic_with_debug_off_collects_compressed_static_files(built: Bu
 #: tmpfs and /dev/shm stays writable (as in a pod). Args: the app directory, its volumes, the command.
 _READ_ONLY_ROOT = """
 set -e
-app="$1"; volumes="$2"; shift 2
+app="$1"; volumes="$2"; keep="$3"; shift 3
 mount --bind "$app" "$app"
 for volume in $volumes; do mount --bind "$app/$volume" "$app/$volume"; done
 mount -o remount,bind,ro "$app"
+if [ -n "$keep" ]; then hold="$app/../keep"; mkdir -p "$hold"; mount --bind "$keep" "$hold"; fi
 mount -t tmpfs -o mode=1777,size=256m gau-tmp /tmp
+if [ -n "$keep" ]; then mkdir -p "$keep"; mount --bind "$hold" "$keep"; mount -o remount,bind,ro "$keep"; fi
 mount -o remount,bind,ro /
 cd "$app"
 exec "$@"
@@ -343,8 +345,15 @@ def on_read_only_root(app: Path, argv: list[str]) -> list[str]:
         "sh",
         str(app),
         volumes,
+        _kept_under_tmp(),
         *argv,
     ]
+
+
+def _kept_under_tmp() -> str:
+    """The virtualenv, when it lives under /tmp (a checkout there): the fresh /tmp must still show it."""
+    prefix = Path(sys.prefix).resolve()
+    return str(prefix) if prefix.is_relative_to(TMP) else ""
 
 
 def runtime_secrets() -> dict[str, str]:

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from apps.account import flows
+from apps.account import flows, me_cache
 from apps.account.models import DeletionRequest, DeletionStep, ExternalIdentity, User
 from apps.account.services.errors import (
     EmailNotVerifiedError,
@@ -56,13 +56,15 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Mark selected users' email as verified")
     def mark_verified(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        count = queryset.update(email_verified=True)
+        with me_cache.invalidating(queryset.values_list("id", flat=True)):
+            count = queryset.update(email_verified=True)
         self.message_user(request, f"{count} user(s) marked verified.")
 
     @admin.action(description="Deactivate selected users (and end their sessions)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         ids = list(queryset.filter(is_active=True).values_list("id", flat=True))
-        User.objects.filter(id__in=ids).update(is_active=False)
+        with me_cache.invalidating(ids):
+            User.objects.filter(id__in=ids).update(is_active=False)
         ended = sum(_end_sessions(user_id) for user_id in ids)
         self.message_user(request, f"{len(ids)} user(s) deactivated; {ended} session(s) ended.")
 

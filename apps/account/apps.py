@@ -6,3 +6,8 @@ class AccountConfig(AppConfig):
     label = "account"
     verbose_name = "Account"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.account import me_cache
+
+        me_cache.connect()

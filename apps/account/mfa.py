@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.account import me_cache
 from apps.account.models import RecoveryCode, TotpDevice, User
 from apps.account.services.errors import InvalidMfaCodeError, MfaStateError
 from gau import crypto
@@ -107,7 +108,8 @@ def enable(user: User, code: str) -> list[str]:
         raise InvalidMfaCodeError()
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     with transaction.atomic():
-        TotpDevice.objects.filter(user=user).update(confirmed_at=timezone.now())
+        with me_cache.invalidating([user.id]):
+            TotpDevice.objects.filter(user=user).update(confirmed_at=timezone.now())
         RecoveryCode.objects.filter(user=user).delete()
         RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=_code_hash(c)) for c in codes])
     return codes

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from apps.account import deletion, mfa
+from apps.account import deletion, me_cache, mfa
 from apps.account.models import AccountToken, ExternalIdentity, KnownDevice, RecoveryCode, TotpDevice, User
 from apps.authz.services import authz_service
 from apps.email.services import email_service
@@ -65,7 +65,8 @@ def set_avatar(*, user: User, filename: str, data: bytes) -> str:
     """Store a new avatar through the upload app, drop the previous one; returns its URL."""
     file = upload_service.create_file(owner_id=user.id, purpose=AVATAR_PURPOSE, filename=filename, data=data)
     previous = user.avatar_file_id
-    User.objects.filter(id=user.id).update(avatar_file_id=file.id)
+    with me_cache.invalidating([user.id]):
+        User.objects.filter(id=user.id).update(avatar_file_id=file.id)
     if previous is not None and previous != file.id:
         try:
             upload_service.delete_file(file_id=previous, owner_id=user.id)

@@ -131,11 +131,48 @@ def get(key: str, cid: str) -> CachedVariant | None:
     return lookup(key, cid)[0]
 
 
+@dataclass
+class Lookup:
+    """What one Redis round trip told about a variant: the variant itself (or None) and, for a miss, the
+    object's cached metadata (JSON, or None) and whether the variant is in object storage."""
+
+    variant: CachedVariant | None
+    meta_json: str | None = None
+    stored: bool = False
+    #: The tier that had the variant: ``memory``, ``redis``, or ``""`` (not cached).
+    tier: str = ""
+
+
+def get_with_context(key: str, cid: str) -> Lookup:
+    """:func:`get`, and in the same round trip (``MGET``) what a miss needs next: the metadata and the
+    stored marker (a miss then costs one round trip fewer for each)."""
+    name = _key(key, cid)
+    found = _memory.get(name)
+    if found is not None:
+        return Lookup(found, tier="memory")
+    stored_name = f"{name}:stored"
+    values: dict[str, Any] = cache.get_many([name, meta_key(key), stored_name])
+    raw = values.get(name)
+    if raw is None:
+        return Lookup(None, values.get(meta_key(key)), values.get(stored_name) is not None)
+    body, content_type, etag, last_modified, public = raw
+    found = CachedVariant(body, content_type, etag, last_modified, public)
+    if public:
+        _memory.put(name, found)
+    return Lookup(found, tier="redis")
+
+
 def put(key: str, cid: str, variant: CachedVariant) -> None:
     if len(variant.body) > max_entry_bytes():
         return
     value = (variant.body, variant.content_type, variant.etag, variant.last_modified, variant.public)
     cache.set(_key(key, cid), value, timeout=ttl())
+    if variant.public:
+        _memory.put(_key(key, cid), variant)
+
+
+def remember(key: str, cid: str, variant: CachedVariant) -> None:
+    """Keep a public variant in this process's memory tier only (no round trip)."""
     if variant.public:
         _memory.put(_key(key, cid), variant)
 

@@ -16,7 +16,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
-_OBVIOUS = frozenset({"", "*/*", "application/json", "application/json, */*", "application/json,*/*"})
+#: ``Accept`` values that mean "JSON" for a JSON API (also used by fast paths outside DRF).
+OBVIOUS_JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/json, */*", "application/json,*/*"})
 
 
 class FastJsonNegotiation(DefaultContentNegotiation):
@@ -28,6 +29,9 @@ class FastJsonNegotiation(DefaultContentNegotiation):
         renderers = list(renderers)
         if renderers and format_suffix is None and self.settings.URL_FORMAT_OVERRIDE not in request.query_params:
             first = renderers[0]
-            if first.media_type == "application/json" and request.META.get("HTTP_ACCEPT", "").strip() in _OBVIOUS:
+            if (
+                first.media_type == "application/json"
+                and request.META.get("HTTP_ACCEPT", "").strip() in OBVIOUS_JSON_ACCEPT
+            ):
                 return first, first.media_type
         return super().select_renderer(request, renderers, format_suffix)

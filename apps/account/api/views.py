@@ -7,9 +7,10 @@ import secrets
 import uuid
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,13 +20,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.account import flows, mfa, oidc, profile, selectors
+from apps.account import flows, me_cache, mfa, oidc, profile, selectors
 from apps.account.api import serializers as s
 from apps.account.api.permissions import IsPrincipal, IsSession, principal
 from apps.account.models import User
 from apps.account.services.errors import CsrfFailedError, OAuthFailedError
-from apps.authz.services import TokenPairData, authz_service
+from apps.authz.services import TokenPairData, authz_service, bearer_principal
 from gau.api.errors import error_body
+from gau.api.negotiation import OBVIOUS_JSON_ACCEPT
+from gau.api.renderers import dumps
 from gau.api.schema import errors
 from gau.rpc import ConflictError, UnauthenticatedError
 
@@ -240,8 +243,17 @@ class MeApi(APIView):
 
     @extend_schema(summary="My profile", responses={200: s.MeOut, **errors(401, 403)})
     def get(self, request: Request) -> Response:
+        # The cache is read first (its version before the database read, see me_cache); a cache outage
+        # raises here and answers the typed 503 (fail closed, like the revocation check).
+        user_id = principal(request).user_id
+        version, body = me_cache.lookup(user_id)
+        if body is not None:
+            return Response(orjson.loads(body))
+        user = current_user(request)
         # me_data is already plain JSON types for the orjson renderer; MeOut documents the shape.
-        return Response(profile.me_data(current_user(request)))
+        data = profile.me_data(user)
+        me_cache.store(user_id, version, dumps(data), user.avatar_file_id, data["avatar_url"])
+        return Response(data)
 
     @extend_schema(
         summary="Update my profile",
@@ -274,6 +286,52 @@ class MeApi(APIView):
         response = Response(status=status.HTTP_204_NO_CONTENT)
         clear_cookies(response)
         return response
+
+
+_me_api = MeApi.as_view()
+
+
+#: The response headers DRF adds to ``GET me`` (the fast path answers the same).
+def _allowed(view_class: type[APIView]) -> str:
+    view = view_class()
+    view.setup(HttpRequest())  # as as_view does (adds HEAD where there is a GET)
+    return ", ".join(view.allowed_methods)
+
+
+_ME_ALLOW = _allowed(MeApi)
+
+
+def me_view(request: HttpRequest) -> HttpResponse:
+    """``/me``: a cached ``GET`` answered without DRF, everything else by :class:`MeApi`.
+
+    The fast path takes only the plain case: a bearer access token (no API key), nothing in the query
+    string, an ``Accept`` that DRF would answer with JSON, and a current entry in the me cache. Anything
+    else, including every error (a bad or revoked token, the cache down), goes to the DRF view, which
+    answers it in the one error shape and fills the cache on a miss. Same body bytes as DRF's response.
+    """
+    if (
+        request.method == "GET"
+        and not request.META.get("QUERY_STRING")
+        and "HTTP_X_API_KEY" not in request.META
+        and request.META.get("HTTP_ACCEPT", "").strip() in OBVIOUS_JSON_ACCEPT
+    ):
+        try:
+            found = bearer_principal(request.META.get("HTTP_AUTHORIZATION", ""))
+            body = me_cache.lookup(found.user_id)[1] if found is not None and found.kind == "user" else None
+        except Exception:  # the DRF view answers every failure in the error shape
+            body = None
+        if body is not None:
+            response = HttpResponse(body, content_type="application/json")
+            response["Allow"] = _ME_ALLOW
+            return response
+    return _me_api(request)
+
+
+me_view.csrf_exempt = True  # type: ignore[attr-defined]  # as DRF's as_view (bearer tokens, no cookies)
+# drf-spectacular and the URL checks see the DRF view behind it.
+me_view.cls = MeApi  # type: ignore[attr-defined]
+me_view.view_class = MeApi  # type: ignore[attr-defined]
+me_view.initkwargs = {}  # type: ignore[attr-defined]
 
 
 class MeAvatarApi(APIView):

@@ -313,11 +313,17 @@ def test_export(api_client, make_user, mode) -> None:
     assert str(uuid.UUID(body["user_id"])) == str(user.id)
 
 
-def test_me_costs_one_query_and_token_verification_none(api_client, make_user, django_assert_num_queries) -> None:
-    """Bearer verification is local (public key in memory + one Redis read): the only query is the user row."""
+def test_me_costs_one_query_on_a_miss_and_none_on_a_hit(api_client, make_user, django_assert_num_queries) -> None:
+    """Bearer verification is local (public key in memory, no query): a miss's only query is the user
+    row, and a hit of the me cache (apps/account/me_cache.py) has none."""
+    from apps.account import me_cache
+
     user = make_user()
     token = login(api_client, user.email).json()["access_token"]
     client = bearer(Client_(), token)
-    assert client.get(ME).status_code == 200  # warms the JWKS cache
+    assert client.get(ME).status_code == 200  # warms the JWKS cache and the me cache
+    with django_assert_num_queries(0):
+        assert client.get(ME).status_code == 200
+    me_cache.bump([user.id])  # what every write does
     with django_assert_num_queries(1):
         assert client.get(ME).status_code == 200

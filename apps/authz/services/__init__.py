@@ -13,6 +13,7 @@ from apps.authz.services.drf import (
     HasPermission,
     IsAuthenticatedPrincipal,
     ScopeRequired,
+    bearer_principal,
 )
 from apps.authz.services.dto import *  # noqa: F403
 from apps.authz.services.errors import *  # noqa: F403
@@ -44,6 +45,7 @@ __all__ = [
     "IsAuthenticatedPrincipal",
     "ScopeRequired",
     "authz_service",
+    "bearer_principal",
     "clear_local_caches",
 ]
 __all__ += dto.__all__

@@ -7,7 +7,9 @@ what keeps it close to a bare view's throughput (bench/bench_cdn.py).
 from __future__ import annotations
 
 import functools
+import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +42,8 @@ from gau import blobs, metrics
 from gau.api.errors import error_response
 from gau.rpc.errors import ServiceUnavailableError
 
+logger = logging.getLogger(__name__)
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: Types a browser may render inline from our origin; everything else is a download.
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"})
@@ -51,7 +55,11 @@ _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _PARAMS = frozenset({"w", "h", "fit", "format", "q", "exp", "sig", "name"})
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)$")
 META_TTL = 300
+#: Writes a miss leaves for after its answer (Redis entry, lock release, object storage): 2 threads, at
+#: most STORE_QUEUE jobs waiting. See :func:`_after_answer` for what a lost job costs.
+STORE_QUEUE = 32
 _store_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cdn-store")
+_store_slots = threading.BoundedSemaphore(STORE_QUEUE)
 
 
 class BadParams(Exception):
@@ -115,10 +123,11 @@ def _fast_cache_id(query: str) -> str | None:
     return spec.cache_id() if spec is not None else None
 
 
-def _object_meta(key: str) -> StoredObjectData | None:
-    """Stored object metadata, cached briefly (purged with the variants, under the same prefix)."""
+def _object_meta(key: str, prefetched: str | None = None) -> StoredObjectData | None:
+    """Stored object metadata, cached briefly (purged with the variants, under the same prefix);
+    ``prefetched``: the cached JSON already read with the variant (:func:`cache.get_with_context`)."""
     cache_key = cache.meta_key(key)
-    raw: str | None = django_cache.get(cache_key)
+    raw: str | None = prefetched if prefetched is not None else django_cache.get(cache_key)
     if raw:
         return StoredObjectData.model_validate_json(raw)
     meta: StoredObjectData | None = upload_service.get_object(key=key)
@@ -210,12 +219,24 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     if not _KEY_RE.fullmatch(key):
         return _error(404)
     query = request.META.get("QUERY_STRING", "")
+    # Variant ids already looked up in vain during this request, with what the lookup prefetched for
+    # the miss (the metadata JSON and whether the variant is in storage).
+    missed: dict[str, cache.Lookup] = {}
+
+    def lookup(cid: str) -> tuple[cache.CachedVariant | None, str]:
+        if cid in missed:
+            return None, ""
+        found = cache.get_with_context(key, cid)
+        if found.variant is None:
+            missed[cid] = found
+        return found.variant, found.tier
+
     if "sig=" not in query:
         # Hottest path: an unsigned public variant in the memory tier or Redis; the parsed query is
         # memoised (the allow-lists bound the useful distinct queries), so no QueryDict, no database.
         fast = _fast_cache_id(query) if "auto" not in query else None
         if fast is not None:
-            hit, tier = cache.lookup(key, fast)
+            hit, tier = lookup(fast)
             if hit is not None and hit.public:
                 metrics.cdn_hit(tier)
                 return _serve_variant(request, hit, cache_control=IMMUTABLE, vary=False)
@@ -232,12 +253,12 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     except BadParams as exc:
         return _error(400, "cdn.invalid_params", str(exc))
     if spec is not None and (params.get("format") not in (None, "auto") or spec.format in {"webp", "avif"}):
-        hit, tier = cache.lookup(key, spec.cache_id())
+        hit, tier = lookup(spec.cache_id())
         if hit is not None and (hit.public or signed):
             metrics.cdn_hit(tier)
             return _serve_variant(request, hit, cache_control=_cache_control(hit.public, params), vary=vary)
 
-    meta = _object_meta(key)
+    meta = _object_meta(key, next((m.meta_json for m in missed.values() if m.meta_json is not None), None))
     if meta is None or (not meta.public and not signed):
         return _error(404)
     spec, vary = parse_spec(params, accept, meta.content_type)
@@ -253,10 +274,10 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     if meta.width and meta.height and meta.width * meta.height > max_source_pixels():
         return _error(413, "cdn.source_too_large", "The source image has too many pixels.")
     cid = spec.cache_id()
-    hit, tier = cache.lookup(key, cid)
+    hit, tier = lookup(cid)
     if hit is None:
         try:
-            hit, tier = _variant(meta, spec)
+            hit, tier = _variant(meta, spec, stored=missed[cid].stored if cid in missed else None)
         except SourceTooLargeError:
             return _error(413, "cdn.source_too_large", "The source image has too many pixels.")
         except UndecodableImageError:
@@ -268,9 +289,12 @@ def _image_view(request: HttpRequest, key: str) -> HttpResponseBase:
     return _serve_variant(request, hit, cache_control=cache_control, vary=vary)
 
 
-def _variant(meta: StoredObjectData, spec: VariantSpec) -> tuple[cache.CachedVariant | None, str]:
+def _variant(
+    meta: StoredObjectData, spec: VariantSpec, *, stored: bool | None = None
+) -> tuple[cache.CachedVariant | None, str]:
     """The variant from object storage (tier ``storage``), or generated once (Redis lock; tier ``miss``)
-    and stored back; another process's fresh one counts as ``redis``."""
+    and stored back; another process's fresh one counts as ``redis``. ``stored``: the stored marker when
+    the caller already read it."""
     key, cid = meta.key, spec.cache_id()
     stored_key = blobs.variant_prefix(key) + cid
     etag = f'"{meta.sha256[:32]}-{cid}"'
@@ -279,7 +303,7 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> tuple[cache.CachedVar
     def wrap(body: bytes) -> cache.CachedVariant:
         return cache.CachedVariant(body, CONTENT_TYPES[spec.format], etag, last_modified, meta.public)
 
-    if cache.is_stored(key, cid) and (body := blobs.read_bytes(stored_key)) is not None:
+    if (cache.is_stored(key, cid) if stored is None else stored) and (body := blobs.read_bytes(stored_key)) is not None:
         variant = wrap(body)
         cache.put(key, cid, variant)
         return variant, "storage"
@@ -290,6 +314,7 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> tuple[cache.CachedVar
         if (body := blobs.read_bytes(stored_key)) is not None:
             return wrap(body), "storage"
         # The other generator died or was slow: generate ourselves.
+    handed_off = False
     try:
         source = cache.get_source(key)
         if source is None:
@@ -299,18 +324,50 @@ def _variant(meta: StoredObjectData, spec: VariantSpec) -> tuple[cache.CachedVar
             cache.put_source(key, source)
         body, _, _ = render(source, spec)
         variant = wrap(body)
-        cache.put(key, cid, variant)
-        # Persisting to object storage is off the response path: content-addressed, so a late or
-        # repeated write can never store anything but the right bytes.
-        _store_pool.submit(_store_variant, key, cid, body, CONTENT_TYPES[spec.format])
+        cache.remember(key, cid, variant)  # this process's memory tier: no round trip
+        handed_off = _after_answer(key, cid, variant)
         return variant, "miss"
     finally:
-        cache.release(key, cid)
+        if not handed_off:
+            cache.release(key, cid)
 
 
-def _store_variant(key: str, cid: str, body: bytes, content_type: str) -> None:
-    blobs.put_bytes(blobs.variant_prefix(key) + cid, body, content_type)
-    cache.mark_stored(key, cid)
+def _after_answer(key: str, cid: str, variant: cache.CachedVariant) -> bool:
+    """Leave the writes of a miss to the store pool, so the answer goes out first; False when the pool's
+    queue is full (the caller then releases the lock, and the variant is stored by a later miss).
+
+    The job, in order: the Redis entry (other processes' hits), the lock release (after the entry, so a
+    waiter finds it), the object-storage copy, then the "stored" marker. Durability: none is needed for
+    correctness. A job lost with its process (or dropped when the queue is full) only costs a
+    recompute: the lock expires (``cache.acquire``'s 30 s), the entry is simply absent, and storage is
+    content-addressed, so a late or repeated write can only store the right bytes.
+    """
+    if not _store_slots.acquire(blocking=False):
+        logger.warning("cdn store queue full: variant %s of %s answered but not stored", cid, key)
+        return False
+    try:
+        _store_pool.submit(_store_variant, key, cid, variant)
+    except RuntimeError:  # interpreter shutting down
+        _store_slots.release()
+        return False
+    return True
+
+
+def _store_variant(key: str, cid: str, variant: cache.CachedVariant) -> None:
+    try:
+        try:
+            # A purge between the answer and this job dropped the object's metadata: keep nothing.
+            if django_cache.get(cache.meta_key(key)) is None:
+                return
+            cache.put(key, cid, variant)
+        finally:
+            cache.release(key, cid)
+        blobs.put_bytes(blobs.variant_prefix(key) + cid, variant.body, variant.content_type)
+        cache.mark_stored(key, cid)
+    except Exception:
+        logger.exception("cdn: storing variant %s of %s failed (a later miss recomputes it)", cid, key)
+    finally:
+        _store_slots.release()
 
 
 def _serve_original(request: HttpRequest, meta: StoredObjectData, *, cache_control: str) -> HttpResponseBase:

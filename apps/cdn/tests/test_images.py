@@ -294,3 +294,37 @@ def test_just_deleted_image_on_the_embedded_defaults_is_404(
         gone = client.get(path_of(created.url))
         assert gone.status_code == 404
         assert gone.json()["error"]["code"] == "not_found"
+
+
+def test_a_miss_answers_even_when_the_store_queue_is_full(client: Client, jpeg_file, s3, monkeypatch) -> None:
+    """The writes after the answer are bounded: with no slot left the variant is answered, the lock is
+    released and nothing is stored (a later miss recomputes it)."""
+    from apps.cdn.api import views
+
+    monkeypatch.setattr(views, "_store_slots", threading.BoundedSemaphore(1))
+    assert views._store_slots.acquire(blocking=False)  # the queue is full
+    key = key_of(jpeg_file)
+    response = client.get(path_of(jpeg_file.url) + "?w=320&format=webp")
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.content)).size[0] == 320
+    cid = "w320h0-cover-q80.webp"
+    assert cache.acquire(key, cid)  # the lock was released
+    cache.release(key, cid)
+    assert django_cache.get(f"cdn:v:{key}:{cid}") is None
+    time.sleep(0.3)
+    assert not s3.keys(blobs.variant_prefix(key))
+
+
+def test_the_store_job_keeps_nothing_for_a_purged_object(jpeg_file, s3) -> None:
+    """A purge between the answer and the store job (the metadata is gone): no Redis entry, no copy."""
+    from apps.cdn.api import views
+
+    key = key_of(jpeg_file)
+    variant = cache.CachedVariant(b"RIFF....WEBP", "image/webp", '"e"', 0.0, True)
+    assert cache.acquire(key, "w1")
+    assert views._store_slots.acquire(blocking=False)  # what _after_answer takes for the job
+    django_cache.delete(cache.meta_key(key))
+    views._store_variant(key, "w1", variant)
+    assert django_cache.get(f"cdn:v:{key}:w1") is None
+    assert not s3.keys(blobs.variant_prefix(key))
+    assert cache.acquire(key, "w1")  # released
