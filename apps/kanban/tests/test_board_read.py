@@ -129,11 +129,11 @@ def test_etag_and_if_none_match(team: Team) -> None:
     assert code(stranger) == "kanban.not_found"
 
 
-def test_display_names_come_from_one_batched_account_call(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def account_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batch size of each ``account_service.get_users`` call made from here on."""
     from apps.account.services import account_service
 
-    users = [team.owner.user_id, team.admin.user_id, team.member.user_id, team.viewer.user_id]
-    fill_board(team.board, [team.todo, team.doing], 40, users=users, labels=team.labels)
     local: Any = account_service.target()  # type: ignore[attr-defined]  # the handle's local implementation
     real = local.get_users
     calls: list[int] = []
@@ -143,6 +143,13 @@ def test_display_names_come_from_one_batched_account_call(team: Team, monkeypatc
         return real(user_ids=user_ids)
 
     monkeypatch.setattr(local, "get_users", counting)
+    return calls
+
+
+def test_display_names_come_from_one_batched_account_call(team: Team, account_calls: list[int]) -> None:
+    calls = account_calls
+    users = [team.owner.user_id, team.admin.user_id, team.member.user_id, team.viewer.user_id]
+    fill_board(team.board, [team.todo, team.doing], 40, users=users, labels=team.labels)
     body = team.viewer.client.get(f"{API}/boards/{team.board.id}").json()
     assert calls == [4]
     assert {m["display_name"] for m in body["members"]} == {"Olive", "Adam", "Mia", "Vic"}
@@ -154,20 +161,11 @@ def test_display_names_come_from_one_batched_account_call(team: Team, monkeypatc
 
 
 def test_name_cache_off_asks_every_time_and_deletion_forgets_at_once(
-    team: Team, monkeypatch: pytest.MonkeyPatch, settings: Any
+    team: Team, account_calls: list[int], settings: Any
 ) -> None:
-    from apps.account.services import account_service
     from apps.kanban.services import people, userdata
 
-    local: Any = account_service.target()  # type: ignore[attr-defined]
-    real = local.get_users
-    calls: list[int] = []
-
-    def counting(*, user_ids: list[Any]) -> Any:
-        calls.append(len(user_ids))
-        return real(user_ids=user_ids)
-
-    monkeypatch.setattr(local, "get_users", counting)
+    calls = account_calls
     settings.KANBAN_NAME_CACHE_SECONDS = 0
     people.display_names([team.member.user_id])
     people.display_names([team.member.user_id])
