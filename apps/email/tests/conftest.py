@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -33,8 +34,20 @@ FAST = {
 }
 
 
+def restart_fast(worker: Any) -> None:
+    """Restart ``worker`` (SIGKILL, then start) with :data:`FAST` settings, and drop the "a drain is
+    pending" flag: a drain the killed worker held may leave it set for its TTL, which delays (never
+    loses) the next test's emails until the flag expires and the sweeper runs."""
+    from django.core.cache import cache
+
+    from apps.email.tasks import drain_flag
+
+    worker.restart(**FAST)
+    cache.delete(drain_flag())
+
+
 @pytest.fixture
 def fast_worker(celery_worker):
     """The session's worker restarted with :data:`FAST` settings (restored for the next test)."""
-    celery_worker.restart(**FAST)
+    restart_fast(celery_worker)
     return celery_worker

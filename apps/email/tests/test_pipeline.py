@@ -11,7 +11,7 @@ from django.db import transaction
 
 from apps.email.models import OutboundEmail, Suppression
 from apps.email.services import email_service
-from apps.email.tests.conftest import FAST, VERIFY
+from apps.email.tests.conftest import FAST, VERIFY, restart_fast
 from conftest import child_env, wait_for
 from tests.support import processes
 
@@ -95,7 +95,7 @@ def test_worker_killed_mid_send_delivers_exactly_once_after_restart(fast_worker,
     assert row_of(email_id).status == Status.SENDING
     fast_worker.kill()  # SIGKILL: no ack, no cleanup; RabbitMQ redelivers the message
     smtp.delay("rcpt", None)
-    fast_worker.restart(**FAST)
+    restart_fast(fast_worker)
     smtp.wait_for(1, timeout=30)
     row = wait_status(email_id, Status.SENT)
     time.sleep(3)
@@ -117,7 +117,7 @@ def test_worker_killed_after_the_server_accepted_resends_with_the_same_message_i
     assert row_of(email_id).dot_sent is True
     fast_worker.kill()
     smtp.delay("data", None)
-    fast_worker.restart(**FAST)
+    restart_fast(fast_worker)
     messages = smtp.wait_for(2, timeout=30)
     row = wait_status(email_id, Status.SENT)
     assert row.possible_duplicate is True
@@ -242,7 +242,7 @@ def test_worker_killed_mid_batch_delivers_every_row_exactly_once(fast_worker, sm
     assert OutboundEmail.objects.filter(pk__in=ids, status=Status.SENDING).count() == 3
     fast_worker.kill()
     smtp.delay("rcpt", None)
-    fast_worker.restart(**FAST)
+    restart_fast(fast_worker)
     smtp.wait_for(3, timeout=40)
     for email_id in ids:
         row = wait_status(email_id, Status.SENT)
@@ -255,7 +255,7 @@ def test_a_server_without_pipelining_gets_one_command_at_a_time(fast_worker, smt
     """The envelope is pipelined only when the server advertises PIPELINING; without it, the same
     outcomes: delivery, and a refused recipient failed and suppressed."""
     smtp.pipelining(False)
-    fast_worker.restart(**FAST)  # a fresh SMTP connection, which reads the server's EHLO again
+    restart_fast(fast_worker)  # a fresh SMTP connection, which reads the server's EHLO again
     smtp.reject("ina@example.com")
     with transaction.atomic():
         sent = email_service.send(template="account/verify_email", to="hal@example.com", context=VERIFY)
