@@ -95,16 +95,7 @@ def main() -> int:
                 raise lib.BenchError("the bare view and the CDN do not return the same bytes")
             print(f"cdn: cached 400-px WebP is {len(body)} bytes; gunicorn gthread 1x4; wrk interleaved", flush=True)
 
-            def warmup() -> None:
-                for url in (bare, hot):
-                    lib.run_wrk(url, duration=lib.knob("warmup", 2))
-
-            baseline, candidate = lib.interleave(
-                lambda: lib.run_wrk(bare, server=server),
-                lambda: lib.run_wrk(hot, server=server),
-                warmup=warmup,
-                labels=("bare", "cdn-hit"),
-            )
+            baseline, candidate = lib.wrk_ab(bare, hot, servers=(server, server), labels=("bare", "cdn-hit"))
             lib.report("cdn_cache_hit", baseline, candidate, target=0.70)
 
             # (2) misses: every request a variant nobody asked for yet.

@@ -263,16 +263,7 @@ def main() -> int:
             # Hits: the 400 px WebP, hot on both sides.
             hot_gau, hot_thumbor = gau_url(HIT_WIDTH, HIT_QUALITY), thumbor_url(HIT_WIDTH, HIT_QUALITY)
 
-            def warmup() -> None:
-                for url in (hot_thumbor, hot_gau):
-                    lib.run_wrk(url, duration=lib.knob("warmup", 2))
-
-            baseline, candidate = lib.interleave(
-                lambda: lib.run_wrk(hot_thumbor, server=thumbor),
-                lambda: lib.run_wrk(hot_gau, server=gau),
-                warmup=warmup,
-                labels=("thumbor", "gau"),
-            )
+            baseline, candidate = lib.wrk_ab(hot_thumbor, hot_gau, servers=(thumbor, gau), labels=("thumbor", "gau"))
             lib.report("cdn_peer_hit", baseline, candidate, target=1.0)
     return 0
 

@@ -51,15 +51,8 @@ def main() -> int:
         if (bare_status, drf_status) != (200, 200) or bare_body != drf_body:
             raise lib.BenchError(f"responses differ: bare {bare_status} {bare_body!r}, drf {drf_status} {drf_body!r}")
 
-        def warmup() -> None:
-            for url in (bare.url + PATH, drf.url + DRF_PATH):
-                lib.run_wrk(url, duration=lib.knob("warmup", 2))
-
-        baseline, candidate = lib.interleave(
-            lambda: lib.run_wrk(bare.url + PATH, server=bare),
-            lambda: lib.run_wrk(drf.url + DRF_PATH, server=drf),
-            warmup=warmup,
-            labels=("bare", "drf"),
+        baseline, candidate = lib.wrk_ab(
+            bare.url + PATH, drf.url + DRF_PATH, servers=(bare, drf), labels=("bare", "drf")
         )
     lib.report(NAME, baseline, candidate, target=TARGET)
     return 0

@@ -51,16 +51,7 @@ def main() -> int:
         if status != 200 or b"gau_http_requests_total" not in body:
             raise lib.BenchError(f"metrics are not on in the candidate: {status} {body[:200]!r}")
 
-        def warmup() -> None:
-            for url in (off.url + PATH, on.url + PATH):
-                lib.run_wrk(url, duration=lib.knob("warmup", 2))
-
-        baseline, candidate = lib.interleave(
-            lambda: lib.run_wrk(off.url + PATH, server=off),
-            lambda: lib.run_wrk(on.url + PATH, server=on),
-            warmup=warmup,
-            labels=("off", "on"),
-        )
+        baseline, candidate = lib.wrk_ab(off.url + PATH, on.url + PATH, servers=(off, on), labels=("off", "on"))
     lib.report(NAME, baseline, candidate, target=TARGET)
     return 0
 

@@ -515,6 +515,27 @@ def summarise(label: str, results: Sequence[WrkResult]) -> Summary:
     )
 
 
+def wrk_ab(
+    baseline_url: str,
+    candidate_url: str,
+    *,
+    servers: tuple[Server | None, Server | None] = (None, None),
+    labels: tuple[str, str] = ("baseline", "candidate"),
+) -> tuple[Summary, Summary]:
+    """wrk against two URLs: a short warm-up load on both, then :func:`interleave`d rounds (medians)."""
+
+    def warmup() -> None:
+        for url in (baseline_url, candidate_url):
+            run_wrk(url, duration=knob("warmup", 2))
+
+    return interleave(
+        lambda: run_wrk(baseline_url, server=servers[0]),
+        lambda: run_wrk(candidate_url, server=servers[1]),
+        warmup=warmup,
+        labels=labels,
+    )
+
+
 def interleave(
     baseline: Callable[[], WrkResult],
     candidate: Callable[[], WrkResult],
